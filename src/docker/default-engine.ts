@@ -1,0 +1,27 @@
+import { DockerEngine } from './engine.js';
+import { reapLeftovers } from './reaper.js';
+import { messageOf } from '../errors.js';
+
+let engine: DockerEngine | undefined;
+let reaped: Promise<void> | undefined;
+
+/** The process-wide engine client (DOCKER_HOST / the default socket). */
+export function defaultEngine(): DockerEngine {
+  engine ??= new DockerEngine(
+    process.env.LONGSHORE_DOCKER_SOCKET ? { socketPath: process.env.LONGSHORE_DOCKER_SOCKET } : {},
+  );
+  return engine;
+}
+
+/**
+ * The first task of a process sweeps up what crashed processes left; it runs beside the task,
+ * never in its way.
+ */
+export function reapOnce(target: DockerEngine): void {
+  reaped ??= reapLeftovers(target).then(
+    (report) => {
+      for (const error of report.errors) console.warn(`longshore: cleaning leftovers: ${error}`);
+    },
+    (error) => console.warn(`longshore: cleaning leftovers: ${messageOf(error)}`),
+  );
+}

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/** Every container longshore creates carries these labels. */
+export const LABEL_OWNER = 'longshore.owner';
+export const LABEL_TASK_ID = 'longshore.task-id';
+
+/**
+ * host:pid:start-time of this process. The start time guards against a recycled pid making a
+ * dead owner look alive (or, worse, a live stranger look like the owner).
+ */
+export function ownerLabel(pid = process.pid): string {
+  return `${hostname()}:${pid}:${processStartTime(pid) ?? 0}`;
+}
+
+/** true: the owner runs; false: it is gone; undefined: it is not on this host, so not ours to judge. */
+export function isOwnerAlive(label: string): boolean | undefined {
+  const [host, pidText, start] = label.split(':');
+  if (host !== hostname()) return undefined;
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const actualStart = processStartTime(pid);
+  if (actualStart === undefined) return false;
+  return String(actualStart) === start;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,137 @@
+import { redact } from './secrets.js';
+
+export interface LongshoreErrorOptions {
+  cause?: unknown;
+}
+
+/**
+ * The root of every error longshore raises. `code` is stable and meant for programs;
+ * the message is for people and never carries a secret.
+ */
+export class LongshoreError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options: LongshoreErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad input caught at a boundary, before any container starts. */
+export class ValidationError extends LongshoreError {
+  readonly field: string;
+  readonly value: unknown;
+
+  constructor(field: string, value: unknown, expected: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_INVALID_INPUT', `Invalid ${field}: ${describeValue(value)} (${expected})`, options);
+    this.field = field;
+    this.value = value;
+  }
+}
+
+/** The Docker engine could not be reached or refused a request outside a more specific phase. */
+export class DockerEngineError extends LongshoreError {
+  constructor(message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_DOCKER_ENGINE', message, options);
+  }
+}
+
+export class ImagePullError extends LongshoreError {
+  readonly image: string;
+
+  constructor(image: string, message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_IMAGE_PULL', `Could not pull image ${image}: ${message}`, options);
+    this.image = image;
+  }
+}
+
+export class ImageNotFoundError extends LongshoreError {
+  readonly image: string;
+
+  constructor(image: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_IMAGE_NOT_FOUND', `Image ${image} is not present and pulling was not allowed`, options);
+    this.image = image;
+  }
+}
+
+/** The engine refused to create or start the container (bad mount, unknown device driver, ...). */
+export class ContainerStartError extends LongshoreError {
+  constructor(message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_CONTAINER_START', message, options);
+  }
+}
+
+export class ContainerExitError extends LongshoreError {
+  readonly exitCode: number;
+  readonly stderrTail: string;
+
+  constructor(exitCode: number, stderrTail: string, options: LongshoreErrorOptions = {}) {
+    const tail = stderrTail.trimEnd();
+    super(
+      'ERR_CONTAINER_EXIT',
+      `Non-zero exit code from docker container (${exitCode})${tail ? `: ${lastLine(tail)}` : ''}`,
+      options,
+    );
+    this.exitCode = exitCode;
+    this.stderrTail = stderrTail;
+  }
+}
+
+/** A stream between the host and the container failed (a FIFO, an HTTP upload, a caller's stream). */
+export class StreamError extends LongshoreError {
+  constructor(message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_STREAM', message, options);
+  }
+}
+
+/** The task was cancelled through `cancel()`, an AbortSignal or a revoke. */
+export class TaskCancelledError extends LongshoreError {
+  constructor(message = 'The task was cancelled', options: LongshoreErrorOptions = {}) {
+    super('ERR_TASK_CANCELLED', message, options);
+  }
+}
+
+/** A result hook failed after the container ran. */
+export class ResultHookError extends LongshoreError {
+  readonly hookIndex: number;
+
+  constructor(hookIndex: number, message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_RESULT_HOOK', `Result hook #${hookIndex} failed: ${message}`, options);
+    this.hookIndex = hookIndex;
+  }
+}
+
+/** Cleanup failed after an otherwise successful task; never raised over a task's own error. */
+export class CleanupError extends LongshoreError {
+  readonly errors: readonly unknown[];
+
+  constructor(errors: readonly unknown[]) {
+    super('ERR_CLEANUP', `Cleanup failed: ${errors.map(messageOf).join('; ')}`, { cause: errors[0] });
+    this.errors = errors;
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (value !== null && typeof value === 'object' && value.constructor && value.constructor !== Object) {
+    return `a ${value.constructor.name}`;
+  }
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    return String(value);
+  }
+}

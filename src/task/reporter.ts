@@ -1,0 +1,91 @@
+import { EventEmitter } from 'node:events';
+import type { TaskState } from './task-state.js';
+
+export interface Progress {
+  current?: number;
+  total?: number;
+  message?: string;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogChunk {
+  stream: LogStream;
+  text: string;
+}
+
+/** One line of an image pull, as the engine reports it. */
+export interface PullProgress {
+  image: string;
+  status: string;
+  layer?: string;
+  current?: number;
+  total?: number;
+}
+
+/**
+ * The one sink for what a running task tells the world. Several outputs hang off it: the
+ * caller's events, later a Girder job and Celery task events.
+ */
+export interface Reporter {
+  status(state: TaskState): void;
+  log(chunk: LogChunk): void;
+  progress(progress: Progress): void;
+  pull(progress: PullProgress): void;
+  warning(message: string): void;
+}
+
+export interface ReporterEvents {
+  status: [TaskState];
+  log: [LogChunk];
+  progress: [Progress];
+  pull: [PullProgress];
+  warning: [string];
+}
+
+/** A reporter that re-emits everything as events; a listener that throws never breaks the task. */
+export class EventReporter extends EventEmitter<ReporterEvents> implements Reporter {
+  status(state: TaskState): void {
+    this.#safeEmit('status', state);
+  }
+  log(chunk: LogChunk): void {
+    this.#safeEmit('log', chunk);
+  }
+  progress(progress: Progress): void {
+    this.#safeEmit('progress', progress);
+  }
+  pull(progress: PullProgress): void {
+    this.#safeEmit('pull', progress);
+  }
+  warning(message: string): void {
+    this.#safeEmit('warning', message);
+  }
+
+  #safeEmit<K extends keyof ReporterEvents>(event: K, ...args: ReporterEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: ReporterEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      console.error(`longshore: a '${event}' listener threw:`, error);
+    }
+  }
+}
+
+/** Sends each report to several reporters. */
+export class FanOutReporter implements Reporter {
+  constructor(private readonly targets: readonly Reporter[]) {}
+  status(state: TaskState): void {
+    for (const t of this.targets) t.status(state);
+  }
+  log(chunk: LogChunk): void {
+    for (const t of this.targets) t.log(chunk);
+  }
+  progress(progress: Progress): void {
+    for (const t of this.targets) t.progress(progress);
+  }
+  pull(progress: PullProgress): void {
+    for (const t of this.targets) t.pull(progress);
+  }
+  warning(message: string): void {
+    for (const t of this.targets) t.warning(message);
+  }
+}

@@ -1,0 +1,80 @@
+import { EventEmitter } from 'node:events';
+import { LongshoreError, TaskCancelledError } from '../errors.js';
+import { EventReporter, type ReporterEvents } from '../task/reporter.js';
+import { READY_STATES, type TaskState } from '../task/task-state.js';
+
+export class TaskTimeoutError extends LongshoreError {
+  constructor(taskId: string, timeoutMs: number) {
+    super('ERR_TIMEOUT', `Task ${taskId} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+export interface GetOptions {
+  /** Milliseconds to wait; the task goes on running when the wait times out. */
+  timeout?: number;
+}
+
+/**
+ * A running (or finished) task as its caller sees it, like Celery's AsyncResult: its id and
+ * state, `get()` for the outcome, `cancel()`, and live events (status, log, progress, pull, warning).
+ */
+export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
+  readonly id: string;
+  readonly #controller: AbortController;
+  readonly #outcome: Promise<R>;
+  #state: TaskState = 'PENDING';
+
+  /** @internal Runners create handles; users get them from `delay()` / `applyAsync()`. */
+  constructor(id: string, controller: AbortController, start: (reporter: EventReporter) => Promise<R>) {
+    super();
+    this.id = id;
+    this.#controller = controller;
+    const reporter = new EventReporter();
+    reporter.on('log', (chunk) => this.emit('log', chunk));
+    reporter.on('progress', (progress) => this.emit('progress', progress));
+    reporter.on('pull', (progress) => this.emit('pull', progress));
+    reporter.on('warning', (message) => this.emit('warning', message));
+    reporter.on('status', (state) => this.#setState(state));
+    this.#outcome = start(reporter).then(
+      (value) => {
+        this.#setState('SUCCESS');
+        return value;
+      },
+      (error: unknown) => {
+        this.#setState(error instanceof TaskCancelledError ? 'REVOKED' : 'FAILURE');
+        throw error;
+      },
+    );
+    // A caller that never asks for the outcome must not crash the process with an unhandled rejection.
+    this.#outcome.catch(() => undefined);
+  }
+
+  get status(): TaskState {
+    return this.#state;
+  }
+
+  get ready(): boolean {
+    return READY_STATES.has(this.#state);
+  }
+
+  /** Resolves with the task's result; rejects with its typed error. */
+  get(options: GetOptions = {}): Promise<R> {
+    if (options.timeout === undefined) return this.#outcome;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TaskTimeoutError(this.id, options.timeout!)), options.timeout);
+    });
+    return Promise.race([this.#outcome, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Stops the task: its container gets SIGTERM, then SIGKILL after the grace period. */
+  cancel(reason: string = 'cancelled by the caller'): void {
+    if (!this.ready) this.#controller.abort(new TaskCancelledError(`The task was ${reason}`));
+  }
+
+  #setState(state: TaskState): void {
+    if (this.ready || this.#state === state) return;
+    this.#state = state;
+    this.emit('status', state);
+  }
+}
