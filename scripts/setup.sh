@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prepare everything tests, examples and benchmarks need. Idempotent; safe to run on a fresh machine.
+#   node_modules -> Docker engine (+ host packages) -> local registry -> test images
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/env/ensure-node-modules.sh
+bash scripts/env/ensure-docker.sh
+bash scripts/env/ensure-registry.sh
+bash scripts/env/ensure-test-images.sh
