@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+import type { LogStream } from '../task/reporter.js';
+import type { StreamIO, StreamSource } from './transform.js';
+
+abstract class ContainerStdio implements StreamSource {
+  protected abstract readonly stream: LogStream;
+
+  async openSource(io: StreamIO): Promise<Readable | null> {
+    return io.containerOutput(this.stream);
+  }
+
+  describe(): string {
+    return `the container's ${this.stream}`;
+  }
+}
+
+/** The container's standard output, as the source of a `Connect`. */
+export class ContainerStdOut extends ContainerStdio {
+  protected readonly stream = 'stdout';
+}
+
+/** The container's standard error, as the source of a `Connect`. */
+export class ContainerStdErr extends ContainerStdio {
+  protected readonly stream = 'stderr';
+}

@@ -1,0 +1,25 @@
+import type { Writable } from 'node:stream';
+import { createHostStdioSink } from '../streams/index.js';
+import type { StreamIO, StreamSink } from './transform.js';
+
+/** This process's standard output, as the sink of a `Connect`. It is never ended or closed. */
+export class HostStdOut implements StreamSink {
+  async openSink(_io: StreamIO): Promise<Writable | null> {
+    return createHostStdioSink('stdout');
+  }
+
+  describe(): string {
+    return 'host stdout';
+  }
+}
+
+/** This process's standard error, as the sink of a `Connect`. It is never ended or closed. */
+export class HostStdErr implements StreamSink {
+  async openSink(_io: StreamIO): Promise<Writable | null> {
+    return createHostStdioSink('stderr');
+  }
+
+  describe(): string {
+    return 'host stderr';
+  }
+}
