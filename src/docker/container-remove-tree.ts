@@ -22,7 +22,10 @@ export async function removeTreeWithContainer(
     Cmd: [],
     User: '0',
     Labels: { [LABEL_OWNER]: ownerLabel() },
-    HostConfig: { Binds: [`${hostPath}:/longshore-cleanup:rw`], NetworkMode: 'none' },
+    HostConfig: {
+      Mounts: [{ Type: 'bind', Source: hostPath, Target: '/longshore-cleanup', ReadOnly: false }],
+      NetworkMode: 'none',
+    },
   });
   try {
     await engine.start(id);

@@ -17,7 +17,13 @@ export interface ContainerSpecInput {
 export function buildCreateBody(input: ContainerSpecInput): Record<string, unknown> {
   const { options } = input;
   const hostConfig: Record<string, unknown> = {
-    Binds: input.mounts.map((m) => `${m.hostPath}:${m.containerPath}:${m.mode}`),
+    // Mounts rather than "host:container:mode" Binds strings: paths may contain colons.
+    Mounts: input.mounts.map((m) => ({
+      Type: 'bind',
+      Source: m.hostPath,
+      Target: m.containerPath,
+      ReadOnly: m.mode === 'ro',
+    })),
   };
   if (options.network) hostConfig.NetworkMode = options.network;
   if (options.memory !== undefined) hostConfig.Memory = toBytes(options.memory);
@@ -68,7 +74,7 @@ export function toBytes(size: number | string): number {
   return Math.round(Number(match[1]) * (UNITS[(match[2] || 'b').toLowerCase()] ?? 1));
 }
 
-/** The caller's raw create options win, one level deep into HostConfig, and Binds add up. */
+/** The caller's raw create options win, one level deep into HostConfig, and Mounts add up. */
 function mergeCreateOptions(
   body: Record<string, unknown>,
   extra: Record<string, unknown>,
@@ -83,7 +89,7 @@ function mergeCreateOptions(
   };
   const host = { ...(body.HostConfig as Record<string, unknown>) };
   for (const [key, value] of Object.entries(extraHost ?? {})) {
-    host[key] = key === 'Binds' && Array.isArray(value) ? [...(host.Binds as string[]), ...value] : value;
+    host[key] = key === 'Mounts' && Array.isArray(value) ? [...(host.Mounts as unknown[]), ...value] : value;
   }
   return {
     ...body,
