@@ -221,6 +221,21 @@ describe('openFifoReader (data out of the container)', () => {
     expect(Buffer.concat(chunks).toString()).toBe('last words');
   });
 
+  it('reads every session when the container opens its end several times', async () => {
+    const fifo = await newFifo();
+    const before = openFds();
+    const script = 'for i in 1 2 3; do echo "line $i" > "$0"; sleep 0.05; done';
+    const child = runChild('sh', ['-c', script, fifo]);
+    const reader = await openFifoReader(fifo, { containerExited: child.exited });
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const [{ code }] = await Promise.all([child.done, pump(reader, sink)]);
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).toString()).toBe('line 1\nline 2\nline 3\n');
+    await expectFdsBackTo(before);
+  });
+
   it('refuses a path that is not a FIFO, or is missing', async () => {
     const file = path.join(dir, 'plain-file');
     await fs.promises.writeFile(file, 'x');
