@@ -55,10 +55,28 @@ export const dockerRunOptionsSchema = z.strictObject({
 export type DockerRunOptions = z.input<typeof dockerRunOptionsSchema>;
 export type ParsedDockerRunOptions = z.output<typeof dockerRunOptionsSchema>;
 
+/**
+ * Docker's image reference grammar (distribution/reference): [host[:port]/]path[:tag][@digest].
+ * Checked here because the engine's answer to a malformed one is no clear error (a `//` in the
+ * name even makes dockerode crash the process).
+ */
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?/)?` +
+    `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*` +
+    '(?::[\\w][\\w.-]{0,127})?' +
+    '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$',
+);
+
 export const imageSchema = z
   .string()
   .min(1, 'expected an image reference')
-  .regex(/^[^\s]+$/, 'an image reference has no spaces');
+  .max(512, 'an image reference is at most 512 characters')
+  .regex(
+    IMAGE_REFERENCE,
+    'expected an image reference such as name, name:tag or host:port/name@sha256:digest',
+  );
 
 export function parseDockerRunOptions(options: unknown, root = 'options'): ParsedDockerRunOptions {
   return parseOrThrow(dockerRunOptionsSchema, options ?? {}, root);

@@ -95,12 +95,14 @@ export async function executeDockerRun(
       connections: ctx.connectionList(),
     });
     outcome = { exitCode: exited.exitCode };
-    if (exited.exitCode !== 0) throw new ContainerExitError(exited.exitCode, exited.stderrTail);
+    // A failed stream first: it is often why the container failed (a refused upload closes the
+    // pipe, and the container dies of SIGPIPE), and an exit code alone would hide that.
     const [streamError] = exited.streamErrors;
     if (streamError)
       throw streamError instanceof StreamError
         ? streamError
         : new StreamError(messageOf(streamError), { cause: streamError });
+    if (exited.exitCode !== 0) throw new ContainerExitError(exited.exitCode, exited.stderrTail);
 
     const hookResults: unknown[] = [];
     for (const [index, hook] of hooks.entries()) {
@@ -123,6 +125,7 @@ export async function executeDockerRun(
     const cleanupErrors = await ctx.dispose();
     if (cleanupErrors.length > 0) {
       // Never replaces the task's own error; after a success it is the error.
+      // eslint-disable-next-line no-unsafe-finally -- only reached when the try block succeeded
       if (!failed) throw new CleanupError(cleanupErrors);
       for (const e of cleanupErrors) exec.reporter.warning(`Cleanup: ${e.message}`);
     }

@@ -26,7 +26,7 @@ export async function reapLeftovers(engine: DockerEngine, tempRoot = defaultTemp
       report.errors.push(messageOf(error));
     }
   }
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = await readdir(tempRoot);
   } catch {

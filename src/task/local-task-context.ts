@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { ValidationError } from '../errors.js';
 import { makeFifo } from '../streams/make-fifo.js';
 import type { StreamSink, StreamSource, VolumeMount } from '../transforms/transform.js';
@@ -83,6 +83,9 @@ export class LocalTaskContext implements TaskContext {
   }
 
   mount(mount: VolumeMount): void {
+    // '/data/' and '/data' are one mount point: the engine refuses them as duplicates.
+    const containerPath = posix.normalize(mount.containerPath).replace(/(?<=.)\/+$/, '');
+    mount = { ...mount, containerPath };
     const existing = this.#mounts.get(mount.containerPath);
     if (existing && existing.hostPath !== mount.hostPath) {
       throw new ValidationError(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TaskCancelledError } from '../errors.js';
 import type { Reporter } from '../task/reporter.js';
 import { TaskHandle } from './task-handle.js';
 
@@ -36,7 +37,13 @@ export class Task<Args extends unknown[], Result> {
     return new TaskHandle<Result>(taskId, controller, async (reporter) => {
       // Let the caller attach listeners before the first event.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      controller.signal.throwIfAborted();
+      if (controller.signal.aborted) {
+        // Cancelled before it started, by any kind of reason: still a cancellation (REVOKED).
+        const reason: unknown = controller.signal.reason;
+        throw reason instanceof TaskCancelledError
+          ? reason
+          : new TaskCancelledError(undefined, { cause: reason });
+      }
       reporter.status('STARTED');
       return this.execute({ taskId, signal: controller.signal, reporter }, ...args);
     });
