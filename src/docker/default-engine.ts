@@ -1,6 +1,6 @@
 import { DockerEngine } from './engine.js';
 import { reapLeftovers } from './reaper.js';
-import { messageOf } from '../errors.js';
+import { DockerEngineError, messageOf } from '../errors.js';
 
 let engine: DockerEngine | undefined;
 let reaped: Promise<void> | undefined;
@@ -22,6 +22,10 @@ export function reapOnce(target: DockerEngine): void {
     (report) => {
       for (const error of report.errors) console.warn(`longshore: cleaning leftovers: ${error}`);
     },
-    (error) => console.warn(`longshore: cleaning leftovers: ${messageOf(error)}`),
+    (error) => {
+      // An engine that does not answer fails the task itself, with a clearer message.
+      if (!(error instanceof DockerEngineError))
+        console.warn(`longshore: cleaning leftovers: ${messageOf(error)}`);
+    },
   );
 }

@@ -187,6 +187,16 @@ function reason(error: unknown): string {
   return json?.message ?? messageOf(error);
 }
 
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH']);
+
 function engineError(doing: string, error: unknown): DockerEngineError {
+  const cause = error as { code?: string; address?: string } | null;
+  if (cause?.code && UNREACHABLE.has(cause.code)) {
+    return new DockerEngineError(
+      `The Docker engine does not answer at ${cause.address ?? 'its socket'} (${cause.code}) while ${doing}: ` +
+        'is dockerd running, and may this user use its socket?',
+      { cause: error },
+    );
+  }
   return new DockerEngineError(`Docker engine error while ${doing}: ${reason(error)}`, { cause: error });
 }
