@@ -39,20 +39,26 @@ export class ContainerOutput {
   consume(source: Readable): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let pending: Buffer = Buffer.alloc(0);
-      let blocked = 0;
-      const onDrain = () => {
-        if (--blocked === 0) source.resume();
+      // Targets that asked us to wait. A target that closes (its pump was cancelled, or its
+      // reader went away) never drains, so closing releases the wait too.
+      const waiting = new Map<PassThrough, () => void>();
+      const wait = (target: PassThrough) => {
+        const release = () => {
+          target.off('drain', release).off('close', release);
+          waiting.delete(target);
+          if (waiting.size === 0) source.resume();
+        };
+        waiting.set(target, release);
+        target.on('drain', release).on('close', release);
       };
       const emit = (stream: LogStream, payload: Buffer) => {
         const text = this.#decoders[stream].write(payload);
         if (text) this.#log(stream, text);
         for (const target of this.#targets[stream]) {
-          if (!target.write(payload)) {
-            blocked++;
-            target.once('drain', onDrain);
-          }
+          if (target.destroyed || target.writableEnded) continue;
+          if (!target.write(payload) && !waiting.has(target)) wait(target);
         }
-        if (blocked > 0) source.pause();
+        if (waiting.size > 0) source.pause();
       };
       source.on('data', (chunk: Buffer) => {
         pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);

@@ -64,6 +64,8 @@ export async function runContainer(
     engine.stop(id, options.stopTimeout).catch((error) => ctx.reporter.warning(`Stopping ${id}: ${error}`));
   };
   ctx.signal.addEventListener('abort', stop, { once: true });
+  // A cancel that arrived while the engine was starting the container must still stop it.
+  if (ctx.signal.aborted) stop();
   let exitCode: number;
   try {
     exitCode = await engine.wait(id);

@@ -1,6 +1,7 @@
 // Cancelling tasks whose containers run on the real engine: cancel(), AbortSignals, grace periods.
 import { describe, expect, it } from 'vitest';
-import { TaskCancelledError, dockerRun } from '../../src/index.js';
+import { PassThrough } from 'node:stream';
+import { Connect, ContainerStdOut, TaskCancelledError, dockerRun } from '../../src/index.js';
 import {
   CONFORMANCE,
   REGISTRY_CONFORMANCE,
@@ -44,6 +45,30 @@ describe('cancel()', () => {
     // ~1 s of grace then SIGKILL: far below the 30 s the container would sleep.
     expect(took).toBeGreaterThanOrEqual(900);
     expect(took).toBeLessThan(6000);
+    expect(await listTaskContainers(handle.id)).toEqual([]);
+  });
+
+  it('ends a cancelled task whose container output feeds a Connect', async () => {
+    // The cancelled pump destroys its stream, which never drains: the output must not stall on it.
+    const sink = new PassThrough();
+    sink.resume();
+    const handle = dockerRun.delay(CONFORMANCE, {
+      containerArgs: ['sigterm'],
+      stopTimeout: 2,
+      streamConnectors: [new Connect(new ContainerStdOut(), sink)],
+    });
+    await waitForRunningTaskContainer(handle.id);
+    handle.cancel();
+    expect(await rejection(handle.get())).toBeInstanceOf(TaskCancelledError);
+    expect(await listTaskContainers(handle.id)).toEqual([]);
+  });
+
+  it('stops the container when the cancel arrives while the engine is starting it', async () => {
+    // Output is attached before the start, so the first chunk can arrive before start() returns.
+    const handle = dockerRun.delay(CONFORMANCE, { entrypoint: ['yes'], containerArgs: [], stopTimeout: 1 });
+    handle.once('log', () => handle.cancel());
+    expect(await rejection(handle.get())).toBeInstanceOf(TaskCancelledError);
+    expect(handle.status).toBe('REVOKED');
     expect(await listTaskContainers(handle.id)).toEqual([]);
   });
 
