@@ -1,4 +1,4 @@
-import { TaskCancelledError } from '../errors.js';
+import { StreamError, TaskCancelledError } from '../errors.js';
 import type { StreamIO } from '../transforms/transform.js';
 import type { Connection } from '../task/local-task-context.js';
 import type { TaskContext } from '../task/task-context.js';
@@ -43,14 +43,19 @@ export async function runContainer(
   const drained = output.consume(attached.stream);
 
   const exited = new AbortController();
+  // Streams are not torn down on cancel: stopping the container ends them, and what it says
+  // while stopping still arrives. They are abandoned only if they outlive it.
+  const abandoned = new AbortController();
   let pumps: Promise<void>[] = [];
   // Whatever happens next, pumps still waiting for the container give up before their FIFOs go.
   ctx.cleanup.defer('release stream connections', async () => {
     exited.abort();
+    if (await settleWithin(pumps, PUMP_SETTLE_MS)) return;
+    abandoned.abort(new StreamError('The stream outlived its container and was abandoned'));
     await settleWithin(pumps, PUMP_SETTLE_MS);
   });
   const io: StreamIO = {
-    signal: ctx.signal,
+    signal: abandoned.signal,
     containerExited: exited.signal,
     reporter: ctx.reporter,
     containerOutput: (stream) => output.output(stream),
@@ -84,11 +89,16 @@ export async function runContainer(
   };
 }
 
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+/** true when every promise settled in time. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
   });
-  await Promise.race([Promise.allSettled(promises), timeout]);
-  clearTimeout(timer);
+  const settled = Promise.allSettled(promises).then(() => true);
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

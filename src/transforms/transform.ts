@@ -27,7 +27,10 @@ export interface VolumeMount {
 
 /** What a stream endpoint may use when it opens, once the container is attached. */
 export interface StreamIO {
-  /** Aborted when the task is cancelled. */
+  /**
+   * Aborted when the task abandons its streams: only if they outlive the container. A cancel
+   * stops the container, which ends the streams; what it says meanwhile still arrives.
+   */
   readonly signal: AbortSignal;
   /** Aborted once the container has exited: endpoints still waiting for the container give up. */
   readonly containerExited: AbortSignal;
