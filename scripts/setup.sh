@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/env/ensure-node-modules.sh
 bash scripts/env/ensure-docker.sh
+bash scripts/env/ensure-rabbitmq.sh
+bash scripts/env/ensure-python.sh
 bash scripts/env/ensure-registry.sh
 bash scripts/env/ensure-test-images.sh
