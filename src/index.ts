@@ -6,12 +6,45 @@
 // Tasks
 export { dockerRun, DOCKER_RUN_TASK_NAME, type DockerRunCallOptions } from './tasks/docker-run-task.js';
 export { Task, type ApplyOptions, type TaskExecutionContext } from './tasks/task.js';
-export { TaskHandle, TaskTimeoutError, type GetOptions } from './tasks/task-handle.js';
+export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } from './tasks/task-handle.js';
 export type { DockerRunOptions } from './docker/docker-run-options.js';
 export type { DockerRunResult } from './docker/docker-run.js';
 export type { TaskState } from './task/task-state.js';
 export type { Progress, LogChunk, LogStream, PullProgress, Reporter } from './task/reporter.js';
 export type { TaskContext } from './task/task-context.js';
+
+// Distributed mode (Celery protocol v2 over RabbitMQ)
+export {
+  configure,
+  resetConfiguration,
+  getConfiguration,
+  BROKER_ENV,
+  type LongshoreConfig,
+  type ResolvedConfig,
+} from './config.js';
+export {
+  app,
+  TaskRegistry,
+  type TaskFunction,
+  type WorkerTask,
+  type WorkerExecution,
+} from './celery/task-registry.js';
+export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/client/celery-client.js';
+export { celeryClient, closeAll } from './celery/client/send-task.js';
+export { Worker, type WorkerState } from './celery/worker/worker.js';
+export type { WorkerOptions } from './celery/worker/worker-options.js';
+export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/worker/event-sink.js';
+export type { TaskRequest } from './celery/protocol/parse-task-message.js';
+export {
+  Retry,
+  RemoteTaskError,
+  BrokerConnectionError,
+  TaskNotRegisteredError,
+  SoftTimeLimitExceededError,
+  TimeLimitExceededError,
+  MaxRetriesExceededError,
+  type RetryOptions,
+} from './celery/errors.js';
 
 // Transforms
 export {

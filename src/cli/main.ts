@@ -10,6 +10,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'run a container as a task, streaming its output here',
     load: async () => (await import('./run-command.js')).runCommand,
   },
+  {
+    name: 'worker',
+    summary: 'serve tasks from a Celery broker (RabbitMQ)',
+    load: async () => (await import('./worker-command.js')).workerCommand,
+  },
 ];
 
 export function version(): string {

@@ -14,6 +14,18 @@ export interface GetOptions {
   timeout?: number;
 }
 
+export interface RevokeOptions {
+  /** Also stop the task if it already runs (its container is stopped); default false. */
+  terminate?: boolean;
+  /** With `terminate`: 'SIGTERM' (default: stop, then kill after the grace period) or 'SIGKILL' (kill at once). */
+  signal?: string;
+}
+
+/** @internal How a handle reaches the task it stands for, when that is not in this process. */
+export interface HandleControls {
+  revoke(options: RevokeOptions): Promise<void>;
+}
+
 /**
  * A running (or finished) task as its caller sees it, like Celery's AsyncResult: its id and
  * state, `get()` for the outcome, `cancel()`, and live events (status, log, progress, pull, warning).
@@ -22,13 +34,20 @@ export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
   readonly id: string;
   readonly #controller: AbortController;
   readonly #outcome: Promise<R>;
+  readonly #controls: HandleControls | undefined;
   #state: TaskState = 'PENDING';
 
   /** @internal Runners create handles; users get them from `delay()` / `applyAsync()`. */
-  constructor(id: string, controller: AbortController, start: (reporter: EventReporter) => Promise<R>) {
+  constructor(
+    id: string,
+    controller: AbortController,
+    start: (reporter: EventReporter) => Promise<R>,
+    controls?: HandleControls,
+  ) {
     super();
     this.id = id;
     this.#controller = controller;
+    this.#controls = controls;
     const reporter = new EventReporter();
     reporter.on('log', (chunk) => this.emit('log', chunk));
     reporter.on('progress', (progress) => this.emit('progress', progress));
@@ -67,9 +86,26 @@ export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
     return Promise.race([this.#outcome, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Stops the task: its container gets SIGTERM, then SIGKILL after the grace period. */
+  /**
+   * Stops the task: its container gets SIGTERM, then SIGKILL after the grace period. For a task
+   * sent to a worker this is `revoke({ terminate: true })`.
+   */
   cancel(reason: string = 'cancelled by the caller'): void {
     if (!this.ready) this.#controller.abort(new TaskCancelledError(`The task was ${reason}`));
+  }
+
+  /**
+   * Celery's revoke: a task that has not started never runs; with `terminate` a running one is
+   * stopped too. Its outcome becomes REVOKED (`get()` rejects with a TaskCancelledError). For a
+   * task sent to workers this broadcasts Celery's `revoke` control message to all of them.
+   */
+  async revoke(options: RevokeOptions = {}): Promise<void> {
+    if (this.#controls) {
+      await this.#controls.revoke(options);
+      return;
+    }
+    if (this.ready || (this.#state === 'STARTED' && !options.terminate)) return;
+    this.cancel('revoked');
   }
 
   #setState(state: TaskState): void {

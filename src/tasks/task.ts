@@ -1,32 +1,56 @@
 import { randomUUID } from 'node:crypto';
+import { getConfiguration } from '../config.js';
 import { TaskCancelledError } from '../errors.js';
 import type { Reporter } from '../task/reporter.js';
+import { sendTask, type WireCall } from '../celery/client/send-task.js';
+import { parseApplyOptions, type ApplyOptions, type ParsedApplyOptions } from './apply-options.js';
 import { TaskHandle } from './task-handle.js';
+
+export type { ApplyOptions, ParsedApplyOptions } from './apply-options.js';
 
 export interface TaskExecutionContext {
   taskId: string;
   signal: AbortSignal;
   reporter: Reporter;
-}
-
-export interface ApplyOptions {
-  /** Cancels the task when aborted. */
-  signal?: AbortSignal;
-  /** Use this id instead of a new UUID. */
-  taskId?: string;
+  /** Celery's keyword arguments ({} when there are none). */
+  kwargs: Record<string, unknown>;
+  /** How often the task was retried before this run (0 on the first). */
+  retries: number;
 }
 
 /**
- * A named unit of work. With no broker configured, `applyAsync` runs it in this process; the
- * distributed mode sends the same call over the broker, with the same handle API.
+ * A named unit of work. With no broker configured, `applyAsync` runs it in this process; with
+ * one (`configure({ broker })` or LONGSHORE_BROKER_URL) it sends the call to a worker as a Celery
+ * task message, and the handle follows the worker's results. The handle API is the same.
  */
-export class Task<Args extends unknown[], Result> {
+export class Task<
+  Args extends unknown[],
+  Result,
+  Kwargs extends Record<string, unknown> = Record<string, unknown>,
+> {
   constructor(
     readonly name: string,
     readonly execute: (exec: TaskExecutionContext, ...args: Args) => Promise<Result>,
   ) {}
 
-  applyAsync(args: Args, options: ApplyOptions = {}): TaskHandle<Result> {
+  /** Celery's `apply_async(args, kwargs, **options)`. */
+  applyAsync(args: Args, kwargs?: Kwargs, options: ApplyOptions = {}): TaskHandle<Result> {
+    const parsed = parseApplyOptions(options);
+    const broker = getConfiguration().broker;
+    if (broker) return sendTask<Result>(broker, this.name, this.toWire(args, kwargs), parsed);
+    return this.#runHere(args, kwargs, parsed);
+  }
+
+  delay(...args: Args): TaskHandle<Result> {
+    return this.applyAsync(args);
+  }
+
+  /** @internal The call as it goes on the wire (JSON values); tasks with richer arguments override it. */
+  toWire(args: Args, kwargs: Kwargs | undefined): WireCall {
+    return { args, kwargs: kwargs ?? {} };
+  }
+
+  #runHere(args: Args, kwargs: Kwargs | undefined, options: ParsedApplyOptions): TaskHandle<Result> {
     const taskId = options.taskId ?? randomUUID();
     const controller = new AbortController();
     const external = options.signal;
@@ -37,6 +61,10 @@ export class Task<Args extends unknown[], Result> {
     return new TaskHandle<Result>(taskId, controller, async (reporter) => {
       // Let the caller attach listeners before the first event.
       await new Promise<void>((resolve) => setImmediate(resolve));
+      await waitUntilDue(options, controller.signal);
+      if (!controller.signal.aborted && isExpired(options)) {
+        controller.abort(new TaskCancelledError('The task expired before it started'));
+      }
       if (controller.signal.aborted) {
         // Cancelled before it started, by any kind of reason: still a cancellation (REVOKED).
         const reason: unknown = controller.signal.reason;
@@ -45,11 +73,29 @@ export class Task<Args extends unknown[], Result> {
           : new TaskCancelledError(undefined, { cause: reason });
       }
       reporter.status('STARTED');
-      return this.execute({ taskId, signal: controller.signal, reporter }, ...args);
+      return this.execute(
+        { taskId, signal: controller.signal, reporter, kwargs: kwargs ?? {}, retries: 0 },
+        ...args,
+      );
     });
   }
+}
 
-  delay(...args: Args): TaskHandle<Result> {
-    return this.applyAsync(args);
-  }
+/** In this process, `countdown` / `eta` delay the start (a cancel ends the wait). */
+function waitUntilDue(options: ParsedApplyOptions, signal: AbortSignal): Promise<void> {
+  const ms = options.eta === undefined ? 0 : options.eta.getTime() - Date.now();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function isExpired(options: ParsedApplyOptions): boolean {
+  return options.expires !== undefined && options.expires.getTime() < Date.now();
 }

@@ -1,0 +1,196 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BROKER_ENV, Worker, type WorkerOptions } from '../index.js';
+import { messageOf } from '../errors.js';
+import { redactUrl } from '../secrets.js';
+import {
+  UsageError,
+  formatOptions,
+  parseCommandLine,
+  stringList,
+  stringValue,
+  type OptionTable,
+} from './args.js';
+import type { CliCommand, CliIo } from './command.js';
+
+const OPTIONS: OptionTable = {
+  broker: {
+    type: 'string',
+    short: 'b',
+    valueName: 'URL',
+    description: `the broker (default: $${BROKER_ENV}), e.g. amqp://guest:guest@localhost:5672//`,
+  },
+  concurrency: {
+    type: 'string',
+    short: 'c',
+    valueName: 'N',
+    description: `tasks run at the same time (default: the number of CPUs, here ${availableParallelism()})`,
+  },
+  queues: {
+    type: 'string',
+    short: 'Q',
+    valueName: 'A,B',
+    description: 'queues to consume, comma-separated (default: celery)',
+  },
+  hostname: {
+    type: 'string',
+    short: 'n',
+    valueName: 'NAME',
+    description: 'the node name (default: longshore@<host>)',
+  },
+  'prefetch-multiplier': {
+    type: 'string',
+    valueName: 'N',
+    description: 'unacknowledged messages per task slot (default 1)',
+  },
+  tasks: {
+    type: 'string',
+    short: 'T',
+    multiple: true,
+    valueName: 'MODULES',
+    description: 'ES modules that register tasks (app.task) when imported, comma-separated; repeatable',
+  },
+  'grace-period': {
+    type: 'string',
+    valueName: 'SECONDS',
+    description: 'on SIGTERM/SIGINT, how long running tasks may finish before they are stopped (default 60)',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+export function workerHelp(): string {
+  return `\
+Usage: longshore worker [OPTIONS]
+
+Serve tasks from a Celery broker (RabbitMQ): Girder Worker's docker_run, sent by longshore
+or by Python (Celery, Girder Worker), and the tasks of the modules given with --tasks.
+Results go back through Celery's rpc:// backend. A message is acknowledged once its task
+has ended, so a task whose worker dies is delivered again.
+
+Options:
+${formatOptions(OPTIONS)}
+
+One line is logged on stderr per task received, succeeded, failed, retried or revoked.
+An unreachable broker is retried with backoff (up to 30 s apart) until it answers.
+SIGTERM or SIGINT stops gracefully: no new tasks, waiting ones go back to the queue,
+running ones get the grace period, then their containers are stopped and their
+messages given back; the exit status is then 0. A second signal stops at once.
+
+Examples:
+  longshore worker --broker amqp://guest:guest@localhost:5672// --concurrency 4
+  longshore worker -Q gpu,default --tasks ./dist/tasks.js
+`;
+}
+
+export interface WorkerInvocation {
+  options: WorkerOptions;
+  taskModules: string[];
+}
+
+/** Reads `longshore worker`'s arguments; undefined means --help. Throws UsageError for bad usage. */
+export function parseWorkerArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): WorkerInvocation | undefined {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) return undefined;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || undefined);
+  if (!broker) throw new UsageError(`no broker: give --broker URL or set ${BROKER_ENV}`);
+  if (!/^amqps?:\/\//.test(broker)) {
+    throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
+  }
+  const options: WorkerOptions = { broker };
+  const concurrency = stringValue(values.concurrency);
+  if (concurrency !== undefined) options.concurrency = positiveInteger(concurrency, '--concurrency');
+  const multiplier = stringValue(values['prefetch-multiplier']);
+  if (multiplier !== undefined)
+    options.prefetchMultiplier = positiveInteger(multiplier, '--prefetch-multiplier');
+  const queues = stringValue(values.queues);
+  if (queues !== undefined) {
+    const list = queues.split(',').map((q) => q.trim());
+    if (list.some((q) => q === '' || /\s/.test(q))) {
+      throw new UsageError(`invalid --queues '${queues}': expected names separated by commas`);
+    }
+    options.queues = list;
+  }
+  const hostname = stringValue(values.hostname);
+  if (hostname !== undefined) {
+    if (hostname === '' || /\s/.test(hostname)) throw new UsageError(`invalid --hostname '${hostname}'`);
+    options.hostname = hostname;
+  }
+  const grace = stringValue(values['grace-period']);
+  if (grace !== undefined) {
+    const seconds = Number(grace);
+    if (grace.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new UsageError(`invalid --grace-period '${grace}': expected a number of seconds`);
+    }
+    options.shutdownGraceSeconds = seconds;
+  }
+  const taskModules = stringList(values.tasks)
+    .flatMap((list) => list.split(','))
+    .map((m) => m.trim())
+    .filter((m) => m !== '')
+    .map((m) => (m.startsWith('.') || m.startsWith('/') ? pathToFileURL(path.resolve(cwd, m)).href : m));
+  return { options, taskModules };
+}
+
+function positiveInteger(value: string, flag: string): number {
+  if (!/^[1-9]\d*$/.test(value))
+    throw new UsageError(`invalid ${flag} '${value}': expected a positive integer`);
+  return Number(value);
+}
+
+async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
+  const invocation = parseWorkerArgs(argv, io.env, io.cwd);
+  if (!invocation) {
+    io.stdout.write(workerHelp());
+    return 0;
+  }
+  for (const module of invocation.taskModules) {
+    try {
+      await import(module);
+    } catch (error) {
+      throw new UsageError(`cannot load task module '${module}': ${messageOf(error)}`);
+    }
+  }
+  const worker = new Worker({ ...invocation.options, log: (line) => io.stderr.write(`${line}\n`) });
+  let signals = 0;
+  let stopRequested!: (stopped: Promise<void>) => void;
+  // Settles once a signal came and the stop it started has finished.
+  const stopping = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      io.stderr.write(
+        `longshore worker: ${signal} received: stopping gracefully (${signal} again stops at once)\n`,
+      );
+      stopRequested(worker.stop());
+    } else {
+      io.stderr.write(`longshore worker: ${signal} again: stopping running tasks now\n`);
+      void worker.close();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await Promise.race([worker.start(), stopping]);
+    // Runs until a signal stops it.
+    await stopping;
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await worker.close();
+  }
+}
+
+export const workerCommand: CliCommand = {
+  name: 'worker',
+  help: workerHelp,
+  run: runWorker,
+};
