@@ -350,7 +350,12 @@ async function runRun(argv: readonly string[], io: CliIo): Promise<number> {
       new Connect(new ContainerStdOut(), stdoutSink),
       new Connect(new ContainerStdErr(), new ConsoleSink(io.stderr, display)),
     ];
-    handle = dockerRun.delay(invocation.image, { ...invocation.options, containerArgs, streamConnectors });
+    // `run` is this machine's container, streaming to this terminal, whatever broker is configured.
+    handle = dockerRun.applyAsync(
+      [invocation.image],
+      { ...invocation.options, containerArgs, streamConnectors },
+      { inProcess: true },
+    );
     handle.on('progress', (progress) => display.progress(progress));
     handle.on('pull', (pull) => display.pull(pull));
     handle.on('warning', (message) => display.note(`longshore: warning: ${message}`));

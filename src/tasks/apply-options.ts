@@ -25,6 +25,8 @@ export interface ApplyOptions {
   headers?: Record<string, unknown>;
   /** The worker stores no result; `get()` resolves with undefined at once. */
   ignoreResult?: boolean;
+  /** Run in this process even when a broker is configured (host streams cannot cross the wire). */
+  inProcess?: boolean;
 }
 
 /** ApplyOptions with times made absolute: `countdown` → `eta`, `expires` in seconds → a Date. */
@@ -52,6 +54,7 @@ const schema = z.strictObject({
   priority: z.number().int().min(0).max(255).optional(),
   headers: z.record(z.string(), z.unknown()).optional(),
   ignoreResult: z.boolean().optional(),
+  inProcess: z.boolean().optional(),
 });
 
 export function parseApplyOptions(options: ApplyOptions = {}): ParsedApplyOptions {

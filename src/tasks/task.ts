@@ -37,7 +37,8 @@ export class Task<
   applyAsync(args: Args, kwargs?: Kwargs, options: ApplyOptions = {}): TaskHandle<Result> {
     const parsed = parseApplyOptions(options);
     const broker = getConfiguration().broker;
-    if (broker) return sendTask<Result>(broker, this.name, this.toWire(args, kwargs), parsed);
+    if (broker && !parsed.inProcess)
+      return sendTask<Result>(broker, this.name, this.toWire(args, kwargs), parsed);
     return this.#runHere(args, kwargs, parsed);
   }
 

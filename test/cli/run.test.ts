@@ -164,6 +164,13 @@ describe.concurrent('longshore run', () => {
     expect(copied).toMatchObject({ code: 0, stdout: 'copied\n' });
   });
 
+  it('runs here even when a broker is configured: its streams are this terminal', async () => {
+    const result = await longshore(['run', IMAGE, 'stdio', '-m', 'local'], {
+      env: { LONGSHORE_BROKER_URL: 'amqp://guest:guest@127.0.0.1:1//' },
+    });
+    expect(result).toMatchObject({ code: 0, stdout: 'local\n' });
+  });
+
   it('with --json prints only the result on stdout, the container output on stderr', async () => {
     const ok = await longshore(['run', '--json', IMAGE, 'stdio', '-m', 'to stderr']);
     expect(ok.code).toBe(0);
