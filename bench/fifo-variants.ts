@@ -4,8 +4,12 @@
  * varies:
  *
  *   raw        coreutils `cat` (blocking read/write, 128 KiB buffers)
- *   longshore  longshore's own stream modules as they are (src/streams: non-blocking FIFO fd as a
- *              net.Socket on epoll, pump), without the rest of the task
+ *   longshore  longshore's own stream modules as they are, without the rest of the task: into the
+ *              container, runConnection (a host file into a FIFO: a `cat` child copies it, the
+ *              pipe grown to 1 MiB); out of it, openFifoReader (non-blocking FIFO fd as a
+ *              net.Socket on epoll, pipe grown to 1 MiB, reads of up to 1 MiB) and pump
+ *   pump       into the container only: the in-process path any Node Readable takes (the FIFO
+ *              grown to 1 MiB, written by a net.Socket, pump)
  *   blocking   the same open, then the FIFO reopened WITHOUT O_NONBLOCK and moved by
  *              fs.createReadStream / fs.createWriteStream (blocking syscalls on libuv's threadpool,
  *              1 MiB per call)
@@ -21,7 +25,14 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable, type Readable } from 'node:stream';
-import { openFifoReader, openFifoWriter, openHostFileReader, pump } from '../src/streams/index.js';
+import {
+  openFifoReader,
+  openFifoWriter,
+  openHostFileReader,
+  pump,
+  runConnection,
+} from '../src/streams/index.js';
+import type { StreamIO } from '../src/transforms/transform.js';
 import {
   BENCH_LABEL,
   BUSYBOX,
@@ -41,8 +52,11 @@ import {
 import { settings } from './stream-common.js';
 
 const TIMEOUT_MS = 300_000;
-type Variant = 'raw' | 'longshore' | 'blocking';
-const VARIANTS: Variant[] = ['raw', 'longshore', 'blocking'];
+type Variant = 'raw' | 'longshore' | 'pump' | 'blocking';
+const VARIANTS: Record<'in' | 'out', Variant[]> = {
+  in: ['raw', 'longshore', 'pump', 'blocking'],
+  out: ['raw', 'longshore', 'blocking'],
+};
 
 class CountingSink extends Writable {
   bytes = 0;
@@ -120,6 +134,15 @@ main(async () => {
       );
       return ms;
     }
+    if (variant === 'longshore') {
+      return withContainer(container, (containerExited) =>
+        runConnection(
+          { openSource: () => openHostFileReader(file), describe: () => file },
+          { openSink: (io) => openFifoWriter(fifo, io), describe: () => fifo },
+          { containerExited, signal: new AbortController().signal } as StreamIO,
+        ),
+      );
+    }
     return withContainer(container, async (containerExited) => {
       const socket = await openFifoWriter(fifo, { containerExited });
       if (!socket) throw new Error('the container never opened its FIFO');
@@ -163,10 +186,11 @@ main(async () => {
   for (const [which, name, body] of directions) {
     if (direction !== 'both' && direction !== which) continue;
     await body('raw'); // warm-up
-    const times = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
+    const variants = VARIANTS[which];
+    const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
     for (let i = 0; i < runs; i++) {
-      for (let k = 0; k < VARIANTS.length; k++) {
-        const variant = VARIANTS[(i + k) % VARIANTS.length]!;
+      for (let k = 0; k < variants.length; k++) {
+        const variant = variants[(i + k) % variants.length]!;
         times.get(variant)!.push(await body(variant));
       }
     }
@@ -174,7 +198,7 @@ main(async () => {
     console.log(`\n${name}`);
     printTable(
       ['host side', 'runs (s)', 'median (s)', 'MB/s (wall)', 'vs raw'],
-      VARIANTS.map((v) => {
+      variants.map((v) => {
         const m = median(times.get(v)!);
         return [
           v,

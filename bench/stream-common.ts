@@ -33,7 +33,10 @@ export interface StreamBenchmark {
    * host-side process (`cat`), in ms.
    */
   raw(bytes: number): Promise<Run>;
-  /** One longshore run moving `bytes`: its wall time and this whole process's CPU time, in ms. */
+  /**
+   * One longshore run moving `bytes`: its wall time and the CPU time of this whole process and of
+   * the children it ran meanwhile, in ms.
+   */
   longshore(bytes: number): Promise<Run>;
 }
 
@@ -140,7 +143,8 @@ export async function runStreamBenchmark(b: StreamBenchmark): Promise<void> {
       ],
     ],
   );
-  console.log('* raw: the host `cat` process; longshore: this whole process (all threads). Less');
+  console.log('* raw: the host `cat` process; longshore: this whole process (all threads) and its');
+  console.log('  children (a `cat` copying a host file, a `perl` growing a pipe). Less');
   console.log('  sensitive to a busy machine than wall time; the container itself is not counted.');
   console.log();
   printTable(
@@ -173,7 +177,7 @@ export async function runStreamBenchmark(b: StreamBenchmark): Promise<void> {
     },
     {
       benchmark: b.name,
-      metric: 'host CPU time per 1 GiB run (longshore process vs host cat)',
+      metric: 'host CPU time per 1 GiB run (longshore process + children vs host cat)',
       longshore: `${fmt(cpuMedian.longshore / 1000, 2)} s`,
       baseline: `${fmt(cpuMedian.raw / 1000, 2)} s`,
       ratio: `${fmt(cpuMedian.longshore / cpuMedian.raw, 1)}x`,

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { LongshoreError, StreamError, messageOf } from '../errors.js';
 import type { StreamIO, StreamSink, StreamSource } from '../transforms/transform.js';
+import { copyDirectly } from './direct-copy.js';
 import { pump } from './pump.js';
 
 /**
@@ -25,7 +26,9 @@ export async function runConnection(source: StreamSource, sink: StreamSink, io: 
   }
 
   try {
-    await pump(input, output, { signal: io.signal });
+    // A host file into a FIFO needs no byte in Node: a `cat` child copies it (see copyDirectly).
+    const copied = await copyDirectly(input, output, io.signal);
+    if (!copied) await pump(input, output, { signal: io.signal });
   } catch (error) {
     throw new StreamError(
       `Streaming ${source.describe()} to ${sink.describe()} failed: ${messageOf(error)}`,

@@ -36,11 +36,14 @@ export async function wrapFifoFd(
   fd: number,
   hostPath: string,
   direction: 'read' | 'write',
+  onread?: net.OnReadOpts,
 ): Promise<net.Socket> {
   try {
     const stats = await fstat(fd);
     if (!stats.isFIFO()) throw new StreamError(`${hostPath} is not a FIFO`);
-    return new net.Socket({ fd, readable: direction === 'read', writable: direction === 'write' });
+    // `onread` is a constructor option; Node 20's docs and @types/node list it under connect().
+    const options = { fd, readable: direction === 'read', writable: direction === 'write', onread };
+    return new net.Socket(options as net.SocketConstructorOpts);
   } catch (error) {
     closeQuietly(fd);
     if (error instanceof StreamError) throw error;

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { StreamError, messageOf } from '../errors.js';
 import { assertFifo, closeQuietly, openFd, wrapFifoFd } from './fifo-fd.js';
+import { BIG_PIPE_SIZE, DEFAULT_PIPE_SIZE, growPipe } from './pipe-size.js';
 
 export interface FifoReaderOptions {
   /** Aborted once the container has exited: from then on the reader ends after draining the pipe. */
@@ -26,8 +27,10 @@ export interface FifoReaderOptions {
 export async function openFifoReader(hostPath: string, options: FifoReaderOptions): Promise<Readable> {
   const { containerExited } = options;
   await assertFifo(hostPath);
-  const output = new PassThrough({ highWaterMark: 1 << 20 });
+  const output = new PassThrough({ highWaterMark: BIG_PIPE_SIZE });
   let current: Socket | undefined;
+  // Reading stops when `output` is full (an onread callback returned false); this restarts it.
+  output.on('drain', () => current?.resume());
 
   const releaseReader = (): void => {
     // ENXIO here only means no reader is open any more, which is what we wanted anyway.
@@ -45,9 +48,9 @@ export async function openFifoReader(hostPath: string, options: FifoReaderOption
         cause: error,
       });
     }
-    const socket = await wrapFifoFd(fd, hostPath, 'read');
+    const chunks = new ChunkReader(fd, (chunk) => !output.destroyed && output.write(chunk));
+    const socket = await wrapFifoFd(fd, hostPath, 'read', chunks);
     current = socket;
-    socket.pipe(output, { end: false });
     socket.once('error', (error) => output.destroy(error));
     socket.once('end', () => {
       socket.destroy();
@@ -69,4 +72,39 @@ export async function openFifoReader(hostPath: string, options: FifoReaderOption
     current?.destroy();
   });
   return output;
+}
+
+/**
+ * Reads a session's bytes straight into buffers of ours (net.Socket's `onread`), as big as the
+ * pipe: a libuv read is otherwise capped at 64 KiB, which would waste a grown pipe. Once a read
+ * fills the default 64 KiB pipe, the writer is a bulk one and the pipe is grown to 1 MiB (see
+ * growPipe). A mostly full buffer is handed on as is; a small read (a progress line) is copied
+ * out, so that it does not pin a large buffer.
+ */
+class ChunkReader implements OnReadOpts {
+  #size = DEFAULT_PIPE_SIZE;
+  #buffer = Buffer.allocUnsafe(this.#size);
+  #grown = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly push: (chunk: Buffer) => boolean,
+  ) {}
+
+  buffer = (): Buffer => this.#buffer;
+
+  callback = (bytes: number): boolean => {
+    if (!this.#grown && bytes >= DEFAULT_PIPE_SIZE) {
+      this.#grown = true;
+      void growPipe(this.fd).then((grown) => {
+        if (grown) this.#size = BIG_PIPE_SIZE;
+      });
+    }
+    if (bytes > this.#buffer.length / 2) {
+      const chunk = this.#buffer.subarray(0, bytes);
+      this.#buffer = Buffer.allocUnsafe(this.#size);
+      return this.push(chunk);
+    }
+    return this.push(Buffer.from(this.#buffer.subarray(0, bytes)));
+  };
 }

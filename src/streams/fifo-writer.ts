@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StreamError, messageOf } from '../errors.js';
+import { markFifoSink } from './direct-copy.js';
 import { assertFifo, closeQuietly, errnoCode, openFd, wrapFifoFd } from './fifo-fd.js';
+import { growPipe } from './pipe-size.js';
 
 export interface FifoWriterOptions {
   /** Aborted once the container has exited: a writer still waiting for its reader gives up. */
@@ -48,7 +50,12 @@ export async function openFifoWriter(hostPath: string, options: FifoWriterOption
     closeQuietly(fd);
     return null;
   }
-  return wrapFifoFd(fd, hostPath, 'write');
+  // Fewer, bigger writes. Not awaited: the pipe may grow while the first bytes go.
+  void growPipe(fd);
+  const socket = await wrapFifoFd(fd, hostPath, 'write');
+  // A host file can skip Node altogether (see copyDirectly).
+  markFifoSink(socket, fd);
+  return socket;
 }
 
 /** Waits `ms`, or less if any signal aborts; never rejects. */

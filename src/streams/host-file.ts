@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { StreamError, messageOf } from '../errors.js';
+import { markFileSource } from './direct-copy.js';
 
 /** Big reads: fewer syscalls and chunks for the pump and the pipe. */
 const CHUNK = 1024 * 1024;
@@ -25,7 +26,9 @@ export async function openHostFileReader(path: string): Promise<Readable> {
     if (error instanceof StreamError) throw error;
     throw new StreamError(`Cannot read host file ${path}: ${messageOf(error)}`, { cause: error });
   }
-  return handle.createReadStream({ highWaterMark: CHUNK });
+  const stream = handle.createReadStream({ highWaterMark: CHUNK });
+  markFileSource(stream, handle.fd);
+  return stream;
 }
 
 /** Opens (creates or truncates) a host file to stream into. */
