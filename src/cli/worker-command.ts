@@ -56,6 +56,19 @@ const OPTIONS: OptionTable = {
     valueName: 'SECONDS',
     description: 'on SIGTERM/SIGINT, how long running tasks may finish before they are stopped (default 60)',
   },
+  'task-events': {
+    type: 'boolean',
+    short: 'E',
+    description: "send task events for monitors such as Flower (the default; as Celery's -E)",
+  },
+  'without-task-events': {
+    type: 'boolean',
+    description: 'no task events until a monitor asks for them (enable_events, which Flower sends)',
+  },
+  'without-events': {
+    type: 'boolean',
+    description: 'publish no Celery events at all: no heartbeats either, so Flower will not see this worker',
+  },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -72,6 +85,10 @@ Options:
 ${formatOptions(OPTIONS)}
 
 One line is logged on stderr per task received, succeeded, failed, retried or revoked.
+Monitoring works as with a Celery worker: events on the celeryev exchange (worker-online,
+a heartbeat every 2 s, worker-offline, and task events) for Flower or \`celery events\`, and
+remote control (app.control.ping(), inspect().stats() / active() / registered() ...,
+revoke, enable_events / disable_events).
 An unreachable broker is retried with backoff (up to 30 s apart) until it answers.
 SIGTERM or SIGINT stops gracefully: no new tasks, waiting ones go back to the queue,
 running ones get the grace period, then their containers are stopped and their
@@ -128,6 +145,13 @@ export function parseWorkerArgs(
       throw new UsageError(`invalid --grace-period '${grace}': expected a number of seconds`);
     }
     options.shutdownGraceSeconds = seconds;
+  }
+  if (values['without-events'] === true) options.sendEvents = false;
+  if (values['without-task-events'] === true) {
+    if (values['task-events'] === true) {
+      throw new UsageError('--task-events and --without-task-events contradict each other');
+    }
+    options.taskEvents = false;
   }
   const taskModules = stringList(values.tasks)
     .flatMap((list) => list.split(','))

@@ -230,6 +230,9 @@ export class AmqpConnection {
       const model = await amqplib.connect(url, {
         clientProperties: { connection_name: name, product: 'longshore' },
         timeout: 10_000,
+        // amqplib leaves Nagle's algorithm on: a publish written in several pieces then waits
+        // for the broker's delayed ACK, milliseconds per task message, result or confirm.
+        noDelay: true,
       });
       return new AmqpConnection(model, url);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { messageOf } from '../../errors.js';
 import type { AmqpChannel, AmqpConnection, DeliveredMessage } from '../amqp/connection.js';
+import { LamportClock } from '../lamport-clock.js';
 import { controlMessageSchema, type ControlMessage } from './control-message.js';
 import {
   PIDBOX_EXCHANGE,
@@ -22,16 +23,22 @@ export class ControlServer {
   readonly nodename: string;
   readonly #commands = new Map<string, ControlHandler>();
   readonly #log: (line: string) => void;
+  readonly #clock: LamportClock;
   #channel: AmqpChannel | undefined;
-  #clock = 0;
 
-  constructor(nodename: string, log: (line: string) => void) {
+  /** `clock`: the worker's Lamport clock (requests adjust it, replies carry it). */
+  constructor(nodename: string, log: (line: string) => void, clock = new LamportClock()) {
     this.nodename = nodename;
     this.#log = log;
+    this.#clock = clock;
   }
 
   register(method: string, handler: ControlHandler): void {
     this.#commands.set(method, handler);
+  }
+
+  handler(method: string): ControlHandler | undefined {
+    return this.#commands.get(method);
   }
 
   commands(): string[] {
@@ -71,6 +78,7 @@ export class ControlServer {
       this.#log(`Ignored a malformed control message: ${messageOf(error)}`);
       return;
     }
+    if (message.headers.clock !== undefined) this.#clock.adjust(message.headers.clock);
     const expires = Number(message.headers.expires ?? 0);
     if (expires > 0 && expires * 1000 < Date.now()) return;
     if (
@@ -84,8 +92,9 @@ export class ControlServer {
     const handler = this.#commands.get(request.method);
     let reply: unknown;
     try {
-      if (!handler) reply = { error: `No such control command: ${request.method}` };
-      else reply = await handler(request.arguments ?? {}, request);
+      if (!handler) {
+        reply = { error: `No such control command: ${request.method} (not supported by this worker)` };
+      } else reply = await handler(request.arguments ?? {}, request);
     } catch (error) {
       reply = { error: messageOf(error) };
     }
@@ -97,7 +106,6 @@ export class ControlServer {
     if (!channel || channel.closed || !request.reply_to) return;
     try {
       await channel.assertExchange(PIDBOX_REPLY_EXCHANGE, 'direct', { durable: false, autoDelete: false });
-      this.#clock += 1;
       await channel.publish(
         request.reply_to.exchange,
         request.reply_to.routing_key,
@@ -106,7 +114,7 @@ export class ControlServer {
           contentType: 'application/json',
           contentEncoding: 'utf-8',
           deliveryMode: 1,
-          headers: { ticket: request.ticket ?? null, clock: this.#clock },
+          headers: { ticket: request.ticket ?? null, clock: this.#clock.forward() },
         },
       );
     } catch (error) {

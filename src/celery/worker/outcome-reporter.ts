@@ -35,11 +35,22 @@ export class OutcomeReporter {
     this.#deps.log(`Task ${request.name}[${request.id}] received`);
   }
 
+  /**
+   * STARTED is sent, not waited for: the outcome, stored later on the same channel, comes after
+   * it (and a STARTED lost with a channel matters to nobody once the outcome arrives). Resolves
+   * once the message is on its way, which saves a broker round trip per task.
+   */
   async started(request: TaskRequest): Promise<void> {
     this.#emit('taskStarted', request);
-    await this.store(request, 'STARTED', { pid: process.pid, hostname: this.#deps.hostname }).catch(
-      () => undefined,
-    );
+    if (!request.replyTo || request.ignoreResult) return;
+    try {
+      const channel = await this.#deps.channel();
+      storeResult(channel, request, 'STARTED', { pid: process.pid, hostname: this.#deps.hostname }).catch(
+        () => undefined,
+      );
+    } catch {
+      // No connection: the outcome is what matters.
+    }
   }
 
   /** Rejects with a ProtocolError when the value cannot be sent (the task must then fail). */

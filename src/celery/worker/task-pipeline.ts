@@ -2,7 +2,7 @@ import { TaskCancelledError, messageOf } from '../../errors.js';
 import { EventReporter } from '../../task/reporter.js';
 import type { AmqpChannel, DeliveredMessage } from '../amqp/connection.js';
 import { MaxRetriesExceededError, TaskNotRegisteredError, type Retry } from '../errors.js';
-import { parseTaskMessage, type TaskEnvelope } from '../protocol/parse-task-message.js';
+import { parseTaskMessage, type TaskEnvelope, type TaskRequest } from '../protocol/parse-task-message.js';
 import { ProtocolError } from '../protocol-error.js';
 import type { TaskRegistry } from '../task-registry.js';
 import { decodeTaskBody } from '../wire-codec.js';
@@ -22,6 +22,8 @@ export interface PipelineDeps {
   prefetchChanged(): void;
   /** Kills a task's containers at once. */
   kill(taskId: string): Promise<void>;
+  /** Before a message delivered again runs: clear what a dead worker's attempt left (never throws). */
+  redelivered?(request: TaskRequest): Promise<void>;
   log(line: string): void;
 }
 
@@ -146,6 +148,7 @@ export class TaskPipeline {
   async #execute(entry: WorkerRequest): Promise<void> {
     const { request } = entry;
     if (this.#dropIfRevokedOrExpired(entry)) return;
+    if (request.delivery.redelivered) await this.#deps.redelivered?.(request);
     const report = this.#deps.report;
     await report.started(request);
     const outcome = await runRequest(entry, { reporter: new EventReporter(), kill: this.#deps.kill });

@@ -21,8 +21,20 @@ export interface WorkerOptions {
   shutdownGraceSeconds?: number;
   /** The tasks served (default: `app`, plus dockerRun). */
   registry?: TaskRegistry;
-  /** Where task events go (Flower events, metrics...). */
+  /** More places task events go (metrics...), besides Celery's events on the broker. */
   events?: WorkerEventSink[];
+  /**
+   * Publish Celery events on the broker (default true): worker-online, a heartbeat every 2 s and
+   * worker-offline, which Flower and `celery events` need to see the worker at all, and the task
+   * events while they are enabled. false publishes nothing (enable_events then has no effect).
+   */
+  sendEvents?: boolean;
+  /**
+   * Send task events (received, started, succeeded, failed...) from the start (default true;
+   * Celery's default is off, with -E to turn them on). A monitor switches them with the
+   * enable_events / disable_events commands (Flower sends enable_events every 5 s).
+   */
+  taskEvents?: boolean;
   /** One line per task received / succeeded / failed, connection changes (default: stderr). */
   log?: (line: string) => void;
 }
@@ -34,6 +46,8 @@ export interface ResolvedWorkerOptions {
   hostname: string;
   prefetchMultiplier: number;
   shutdownGraceSeconds: number;
+  sendEvents: boolean;
+  taskEvents: boolean;
 }
 
 const QUEUE = z
@@ -54,6 +68,8 @@ const schema = z.looseObject({
     .optional(),
   prefetchMultiplier: z.number().int().min(1).max(1000).optional(),
   shutdownGraceSeconds: z.number().nonnegative().finite().optional(),
+  sendEvents: z.boolean().optional(),
+  taskEvents: z.boolean().optional(),
 });
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
@@ -65,5 +81,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     hostname: parsed.hostname ?? `longshore@${osHostname()}`,
     prefetchMultiplier: parsed.prefetchMultiplier ?? 1,
     shutdownGraceSeconds: parsed.shutdownGraceSeconds ?? 60,
+    sendEvents: parsed.sendEvents ?? true,
+    taskEvents: parsed.taskEvents ?? true,
   };
 }

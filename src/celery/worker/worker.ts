@@ -3,11 +3,16 @@ import { redactUrl } from '../../secrets.js';
 import { BrokerLink } from '../amqp/broker-link.js';
 import type { AmqpChannel, AmqpConnection } from '../amqp/connection.js';
 import { declareTaskQueue } from '../amqp/task-queue.js';
+import { CeleryEventPublisher } from '../events/event-publisher.js';
+import { LamportClock } from '../lamport-clock.js';
 import { ControlServer } from '../pidbox/control-server.js';
+import type { TaskRequest } from '../protocol/parse-task-message.js';
 import { app, type TaskRegistry } from '../task-registry.js';
 import { dockerRunWorkerTask } from './docker-run-worker-task.js';
-import type { WorkerEventSink } from './event-sink.js';
+import { emitEvent, type WorkerEventSink } from './event-sink.js';
+import { registerInspectCommands } from './inspect-commands.js';
 import { killTaskContainers } from './kill-task-containers.js';
+import { removeOrphanedTaskContainers } from './orphans.js';
 import { OutcomeReporter } from './outcome-reporter.js';
 import { RequestBook } from './request-book.js';
 import { RevokedSet } from './revoked-set.js';
@@ -21,12 +26,18 @@ export type WorkerState = 'new' | 'running' | 'stopping' | 'stopped';
  * `longshore worker`: consumes Celery task messages from RabbitMQ and runs them (Girder Worker's
  * docker_run and the tasks registered with `app.task`). Acks late with prefetch = concurrency ×
  * multiplier (widened by one per ETA task held); reconnects with backoff, forever, after the
- * broker goes away; answers Celery's `revoke` on its control queue. `stop()` is graceful:
- * consuming stops, waiting tasks go back to the queue, running ones get the grace period, then
- * their containers are stopped and their messages given back.
+ * broker goes away. `stop()` is graceful: consuming stops, waiting tasks go back to the queue,
+ * running ones get the grace period, then their containers are stopped and their messages given
+ * back.
  *
- * Extension points for events and remote control: `options.events` (sinks), `control` (add
- * commands), `revoked`, `requests` (scheduled / reserved / active, each with its AbortController).
+ * Monitoring as a Celery worker: events on `celeryev` (worker-online, heartbeats every 2 s,
+ * worker-offline, task events; see `celeryEvents`) and remote control on its pidbox queue
+ * (ping, inspect's stats/active/reserved/scheduled/revoked/registered/active_queues/conf/
+ * query_task, revoke, terminate, enable_events, disable_events, heartbeat), as Flower and
+ * Python's `app.control` use them.
+ *
+ * Extension points: `options.events` (more sinks), `control` (add commands), `revoked`,
+ * `requests` (scheduled / reserved / active, each with its AbortController).
  */
 export class Worker {
   readonly options: ResolvedWorkerOptions;
@@ -35,6 +46,10 @@ export class Worker {
   readonly requests = new RequestBook();
   readonly control: ControlServer;
   readonly events: readonly WorkerEventSink[];
+  /** Celery events on the broker; undefined with `sendEvents: false`. */
+  readonly celeryEvents: CeleryEventPublisher | undefined;
+  /** The Lamport clock of its events and control replies. */
+  readonly clock = new LamportClock();
   readonly startedAt = Date.now();
   readonly #pipeline: TaskPipeline;
   readonly #link: BrokerLink;
@@ -48,10 +63,19 @@ export class Worker {
     this.options = resolveWorkerOptions(options);
     this.registry = options.registry ?? app;
     if (!this.registry.has(dockerRunWorkerTask.name)) this.registry.register(dockerRunWorkerTask);
-    this.events = options.events ?? [];
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     this.#log = (line) => log(`[${new Date().toISOString()}] ${this.options.hostname}: ${line}`);
-    this.control = new ControlServer(this.options.hostname, this.#log);
+    this.celeryEvents = this.options.sendEvents
+      ? new CeleryEventPublisher({
+          hostname: this.options.hostname,
+          clock: this.clock,
+          taskEvents: this.options.taskEvents,
+          counters: () => ({ active: this.#pipeline.running, processed: this.#processed() }),
+          log: this.#log,
+        })
+      : undefined;
+    this.events = [...(options.events ?? []), ...(this.celeryEvents ? [this.celeryEvents] : [])];
+    this.control = new ControlServer(this.options.hostname, this.#log, this.clock);
     const report = new OutcomeReporter({
       hostname: this.options.hostname,
       events: this.events,
@@ -67,8 +91,20 @@ export class Worker {
       log: this.#log,
       prefetchChanged: () => this.#applyPrefetch(),
       kill: killTaskContainers,
+      redelivered: (request) => this.#clearOrphans(request),
     });
     registerRevokeCommand(this.control, this.#pipeline);
+    registerInspectCommands(this.control, {
+      options: this.options,
+      registry: this.registry,
+      requests: this.requests,
+      revoked: this.revoked,
+      totals: this.#pipeline.totals,
+      clock: this.clock,
+      startedAt: this.startedAt,
+      prefetchCount: () => this.#prefetchCount(),
+      events: this.celeryEvents,
+    });
     this.#link = new BrokerLink(this.options.broker, {
       name: `longshore worker ${this.options.hostname}`,
       maxAttempts: Infinity,
@@ -151,6 +187,7 @@ export class Worker {
     }
     const steps: (() => unknown)[] = [
       () => this.control.close(),
+      () => this.#emit('workerOffline'),
       ...this.events.map((sink) => () => sink.close?.()),
       () => this.#link.close(),
     ];
@@ -199,6 +236,38 @@ export class Worker {
       } catch (error) {
         this.#log(`An event sink failed to connect: ${messageOf(error)}`);
       }
+    }
+    this.#emit('workerOnline');
+  }
+
+  #emit(method: 'workerOnline' | 'workerOffline'): void {
+    emitEvent(this.events, method, (error) => this.#log(`An event sink failed: ${messageOf(error)}`));
+  }
+
+  #processed(): number {
+    let sum = 0;
+    for (const n of this.#pipeline.totals.values()) sum += n;
+    return sum;
+  }
+
+  /**
+   * A message delivered again: its first attempt's worker may have died mid-task on this host,
+   * leaving its container (still running, maybe) and its temporary directories: they go first.
+   */
+  async #clearOrphans(request: TaskRequest): Promise<void> {
+    try {
+      const { containers, tempDirs } = await removeOrphanedTaskContainers(request.id);
+      if (containers.length > 0) {
+        this.#log(
+          `Task ${request.name}[${request.id}] delivered again: removed ${containers.length} container(s) ` +
+            `and ${tempDirs.length} temporary director${tempDirs.length === 1 ? 'y' : 'ies'} ` +
+            'of a worker that died running it',
+        );
+      }
+    } catch (error) {
+      this.#log(
+        `Task ${request.name}[${request.id}]: could not look for a dead worker's containers: ${messageOf(error)}`,
+      );
     }
   }
 

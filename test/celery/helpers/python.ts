@@ -18,9 +18,20 @@ export interface PythonRun {
   code: number | null;
 }
 
+/** A script left running while the test does something else (an event receiver, say). */
+export interface PythonScript {
+  readonly child: ChildProcess;
+  /** Resolves once its stdout matches `pattern` (rejects if it exits first). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Waits for it to exit (0 expected) and parses its last stdout line as JSON. */
+  result<T>(): Promise<T>;
+}
+
 export interface PythonFixture {
   /** Runs a script; its last stdout line is parsed as JSON. */
   run<T>(script: string, options?: { timeoutMs?: number; stubs?: boolean }): Promise<T>;
+  /** Starts a script and returns at once; it is killed after the test if still running. */
+  start(script: string, options?: { timeoutMs?: number }): PythonScript;
   /** Starts `celery worker` for the module source `module` on `queue`, ready when this resolves. */
   startWorker(
     module: string,
@@ -71,6 +82,50 @@ export function usePython(): PythonFixture {
       }
       const last = result.stdout.trim().split('\n').pop() ?? '';
       return JSON.parse(last) as T;
+    },
+
+    start(script: string, options: { timeoutMs?: number } = {}): PythonScript {
+      const file = join(dir, `script_${++n}.py`);
+      writeFileSync(file, script);
+      const child = spawn(PYTHON, ['-B', file], { env: env(false), cwd: dir });
+      children.push(child);
+      let stdout = '';
+      child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+      const finished = collect(child, options.timeoutMs ?? 120_000);
+      return {
+        child,
+        waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+              clearInterval(poll);
+              reject(new Error(`python script: no ${pattern} within ${timeoutMs} ms:\n${stdout}`));
+            }, timeoutMs);
+            const poll = setInterval(() => {
+              if (pattern.test(stdout)) {
+                clearInterval(poll);
+                clearTimeout(timer);
+                resolve();
+              }
+            }, 20);
+            void finished.then((run) => {
+              if (pattern.test(stdout)) return;
+              clearInterval(poll);
+              clearTimeout(timer);
+              reject(
+                new Error(`python script exited (${run.code}) before ${pattern}:\n${run.stderr}\n${stdout}`),
+              );
+            });
+          });
+        },
+        async result<T>(): Promise<T> {
+          const run = await finished;
+          if (run.code !== 0) {
+            throw new Error(`python script failed (${run.code}):\n${run.stderr}\n${run.stdout}`);
+          }
+          const last = run.stdout.trim().split('\n').pop() ?? '';
+          return JSON.parse(last) as T;
+        },
+      };
     },
 
     async startWorker(
