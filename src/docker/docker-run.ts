@@ -18,7 +18,7 @@ import { defaultEngine, reapOnce } from './default-engine.js';
 import type { ParsedDockerRunOptions } from './docker-run-options.js';
 import type { DockerEngine } from './engine.js';
 import { ensureImage } from './ensure-image.js';
-import { LABEL_OWNER, LABEL_TASK_ID, ownerLabel } from './ownership.js';
+import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID, ownerLabel } from './ownership.js';
 import { runContainer } from './run-container.js';
 import { loadRunDefaults, type RunDefaults } from './run-defaults.js';
 
@@ -86,7 +86,11 @@ export async function executeDockerRun(
       options,
       args,
       mounts: ctx.mountList(),
-      labels: { [LABEL_OWNER]: ownerLabel(), [LABEL_TASK_ID]: exec.taskId },
+      labels: {
+        [LABEL_OWNER]: ownerLabel(),
+        [LABEL_TASK_ID]: exec.taskId,
+        ...(options.removeContainer === false ? { [LABEL_KEEP]: 'true' } : {}),
+      },
       imageLabels: imageInfo.labels,
     });
     const exited = await runContainer(engine, body, ctx, {

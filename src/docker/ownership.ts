@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 /** Every container longshore creates carries these labels. */
 export const LABEL_OWNER = 'longshore.owner';
 export const LABEL_TASK_ID = 'longshore.task-id';
+/** On containers the caller asked to keep (`removeContainer: false`): never reaped. */
+export const LABEL_KEEP = 'longshore.keep';
 
 /**
  * host:pid:start-time of this process. The start time guards against a recycled pid making a

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { messageOf } from '../errors.js';
 import { TEMP_DIR_PREFIX, defaultTempRoot } from '../task/local-task-context.js';
 import type { DockerEngine } from './engine.js';
-import { LABEL_OWNER, isOwnerAlive, isProcessAlive } from './ownership.js';
+import { LABEL_KEEP, LABEL_OWNER, isOwnerAlive, isProcessAlive } from './ownership.js';
 
 export interface ReapReport {
   containers: string[];
@@ -18,6 +18,7 @@ export interface ReapReport {
 export async function reapLeftovers(engine: DockerEngine, tempRoot = defaultTempRoot()): Promise<ReapReport> {
   const report: ReapReport = { containers: [], tempDirs: [], errors: [] };
   for (const container of await engine.listContainers(LABEL_OWNER)) {
+    if (container.labels[LABEL_KEEP] === 'true') continue;
     if (isOwnerAlive(container.labels[LABEL_OWNER] ?? '') !== false) continue;
     try {
       await engine.remove(container.id);

@@ -23,6 +23,7 @@ import { useLeakChecks } from '../helpers/leaks.js';
 useLeakChecks();
 
 const CHILD = fileURLToPath(new URL('../helpers/crash-child.ts', import.meta.url));
+const KEEP_CHILD = fileURLToPath(new URL('../helpers/keep-child.ts', import.meta.url));
 
 interface ChildReport {
   pid: number;
@@ -84,6 +85,24 @@ describe('reapLeftovers', () => {
     } finally {
       if (taskId) for (const c of await listTaskContainers(taskId)) await removeContainerQuietly(c.id);
       await rm(childRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('never removes a container its caller asked to keep, after its owner exited', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', KEEP_CHILD], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const { containerId } = JSON.parse(output) as { containerId: string };
+    try {
+      const result = await reapLeftovers(defaultEngine(), process.env.LONGSHORE_TMP_ROOT!);
+      expect(result.containers).not.toContain(containerId);
+      expect(await containerExists(containerId)).toBe(true);
+    } finally {
+      await removeContainerQuietly(containerId);
     }
   });
 

@@ -3,7 +3,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultEngine } from '../../docker/default-engine.js';
-import { LABEL_OWNER, LABEL_TASK_ID } from '../../docker/ownership.js';
+import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID } from '../../docker/ownership.js';
 import { TEMP_DIR_PREFIX, defaultTempRoot } from '../../task/local-task-context.js';
 
 export interface OrphanReport {
@@ -27,7 +27,7 @@ export async function removeOrphanedTaskContainers(taskId: string): Promise<Orph
   const deadOwners = new Set<number>();
   for (const container of await engine.listContainers(`${LABEL_TASK_ID}=${taskId}`)) {
     const owner = container.labels[LABEL_OWNER] ?? '';
-    if (!ownerIsDead(owner)) continue;
+    if (container.labels[LABEL_KEEP] === 'true' || !ownerIsDead(owner)) continue;
     await engine.remove(container.id);
     report.containers.push(container.id);
     const pid = Number(owner.split(':')[1]);
