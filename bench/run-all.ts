@@ -13,7 +13,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_CLI, run, type SummaryRow } from './lib.js';
 
-const BENCHMARKS = ['stream-in.ts', 'stream-out.ts', 'trivial-task.ts'];
+const BENCHMARKS = [
+  'stream-in.ts',
+  'stream-out.ts',
+  'trivial-task.ts',
+  'celery-trivial.ts',
+  'celery-parallel.ts',
+  'celery-noop.ts',
+];
 const here = dirname(fileURLToPath(import.meta.url));
 
 function runBenchmark(file: string, env: NodeJS.ProcessEnv): Promise<number | null> {
