@@ -27,22 +27,35 @@ export async function reapLeftovers(engine: DockerEngine, tempRoot = defaultTemp
       report.errors.push(messageOf(error));
     }
   }
+  const swept = await removeTempDirs(tempRoot, (pid) => !isProcessAlive(pid));
+  report.tempDirs.push(...swept.removed);
+  report.errors.push(...swept.errors);
+  return report;
+}
+
+/** Removes the temporary directories under `root` whose owner pid (in their name) `isGone` says is gone. */
+export async function removeTempDirs(
+  root: string,
+  isGone: (pid: number) => boolean,
+): Promise<{ removed: string[]; errors: string[] }> {
+  const swept = { removed: [] as string[], errors: [] as string[] };
   let entries: string[];
   try {
-    entries = await readdir(tempRoot);
+    entries = await readdir(root);
   } catch {
-    return report;
+    return swept;
   }
+  const ownedDir = new RegExp(`^${TEMP_DIR_PREFIX}(\\d+)-`);
   for (const name of entries) {
-    const match = new RegExp(`^${TEMP_DIR_PREFIX}(\\d+)-`).exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
-    const dir = join(tempRoot, name);
+    const match = ownedDir.exec(name);
+    if (!match || !isGone(Number(match[1]))) continue;
+    const dir = join(root, name);
     try {
       await rm(dir, { recursive: true, force: true });
-      report.tempDirs.push(dir);
+      swept.removed.push(dir);
     } catch (error) {
-      report.errors.push(messageOf(error));
+      swept.errors.push(messageOf(error));
     }
   }
-  return report;
+  return swept;
 }

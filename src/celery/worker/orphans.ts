@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { defaultEngine } from '../../docker/default-engine.js';
 import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID } from '../../docker/ownership.js';
-import { TEMP_DIR_PREFIX, defaultTempRoot } from '../../task/local-task-context.js';
+import { removeTempDirs } from '../../docker/reaper.js';
+import { defaultTempRoot } from '../../task/local-task-context.js';
 
 export interface OrphanReport {
   /** Containers removed. */
@@ -34,19 +33,8 @@ export async function removeOrphanedTaskContainers(taskId: string): Promise<Orph
     if (Number.isInteger(pid) && pid > 0) deadOwners.add(pid);
   }
   if (deadOwners.size === 0) return report;
-  const root = defaultTempRoot();
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch {
-    return report;
-  }
-  for (const name of names) {
-    const match = new RegExp(`^${TEMP_DIR_PREFIX}(\\d+)-`).exec(name);
-    if (!match || !deadOwners.has(Number(match[1]))) continue;
-    await rm(join(root, name), { recursive: true, force: true });
-    report.tempDirs.push(join(root, name));
-  }
+  const swept = await removeTempDirs(defaultTempRoot(), (pid) => deadOwners.has(pid));
+  report.tempDirs.push(...swept.removed);
   return report;
 }
 
