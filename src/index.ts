@@ -35,6 +35,8 @@ export { Worker, type WorkerState } from './celery/worker/worker.js';
 export type { WorkerOptions } from './celery/worker/worker-options.js';
 export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/worker/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
+export { ProtocolError } from './celery/protocol-error.js';
+export { createGirderConnection, type GirderConnection } from './celery/girder-connection.js';
 export {
   Retry,
   RemoteTaskError,
