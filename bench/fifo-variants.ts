@@ -34,10 +34,6 @@ import {
 } from '../src/streams/index.js';
 import type { StreamIO } from '../src/transforms/transform.js';
 import {
-  BENCH_LABEL,
-  BUSYBOX,
-  DOCKER_CLI,
-  RUN_ID,
   fmt,
   heading,
   main,
@@ -46,6 +42,7 @@ import {
   mkfifo,
   noiseCheck,
   printTable,
+  rawContainer,
   runPair,
   writeBigFile,
 } from './lib.js';
@@ -64,24 +61,6 @@ class CountingSink extends Writable {
     this.bytes += chunk.length;
     callback();
   }
-}
-
-function dockerRun(dir: string, script: string): { command: string; args: string[] } {
-  return {
-    command: DOCKER_CLI,
-    args: [
-      'run',
-      '--rm',
-      '--label',
-      `${BENCH_LABEL}=${RUN_ID}`,
-      '-v',
-      `${dir}:/x`,
-      BUSYBOX,
-      'sh',
-      '-c',
-      script,
-    ],
-  };
 }
 
 /** Runs the container with the docker CLI while `host` moves the data; resolves with the wall time. */
@@ -125,7 +104,7 @@ main(async () => {
   await mkfifo(fifo);
 
   const into = async (variant: Variant): Promise<number> => {
-    const container = dockerRun(fifoDir, 'cat /x/fifo > /dev/null');
+    const container = rawContainer(fifoDir, 'cat /x/fifo > /dev/null');
     if (variant === 'raw') {
       const { ms } = await runPair(
         container,
@@ -159,7 +138,7 @@ main(async () => {
   };
 
   const out = async (variant: Variant): Promise<number> => {
-    const container = dockerRun(fifoDir, `dd if=/dev/zero bs=1048576 count=${mib} of=/x/fifo 2>/dev/null`);
+    const container = rawContainer(fifoDir, `dd if=/dev/zero bs=1048576 count=${mib} of=/x/fifo 2>/dev/null`);
     if (variant === 'raw') {
       const { ms } = await runPair(
         container,

@@ -34,6 +34,33 @@ const steps: Step[] = [];
 const liveTasks = new Set<TaskHandle<DockerRunResult>>();
 let cleaning: Promise<void> | undefined;
 
+/**
+ * The raw baseline's container: `docker run --rm` of busybox with DIR mounted at /x, running
+ * `sh -c SCRIPT ARGS...`, labelled so that the final sweep finds it.
+ */
+export function rawContainer(
+  dir: string,
+  script: string,
+  ...args: string[]
+): { command: string; args: string[] } {
+  return {
+    command: DOCKER_CLI,
+    args: [
+      'run',
+      '--rm',
+      '--label',
+      `${BENCH_LABEL}=${RUN_ID}`,
+      '-v',
+      `${dir}:/x`,
+      BUSYBOX,
+      'sh',
+      '-c',
+      script,
+      ...args,
+    ],
+  };
+}
+
 export function onCleanup(name: string, run: () => unknown): void {
   steps.push({ name, run });
 }

@@ -9,14 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connect, HostFile, NamedInputPipe } from '../src/index.js';
 import {
-  BENCH_LABEL,
   BUSYBOX,
-  DOCKER_CLI,
-  RUN_ID,
   main,
   makeTempDir,
-  mkfifo,
   measure,
+  mkfifo,
+  rawContainer,
   runRawPair,
   runTask,
   writeBigFile,
@@ -52,22 +50,7 @@ main(async () => {
     runs,
     raw: (n) =>
       runRawPair(
-        {
-          command: DOCKER_CLI,
-          args: [
-            'run',
-            '--rm',
-            '--label',
-            `${BENCH_LABEL}=${RUN_ID}`,
-            '-v',
-            `${fifoDir}:/x`,
-            BUSYBOX,
-            'sh',
-            '-c',
-            SCRIPT,
-            '/x/fifo',
-          ],
-        },
+        rawContainer(fifoDir, SCRIPT, '/x/fifo'),
         'cat "$1" > "$2"',
         [files.get(n)!, fifo],
         TIMEOUT_MS,

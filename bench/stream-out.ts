@@ -11,18 +11,7 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { Connect, NamedOutputPipe } from '../src/index.js';
-import {
-  BENCH_LABEL,
-  BUSYBOX,
-  DOCKER_CLI,
-  RUN_ID,
-  main,
-  makeTempDir,
-  mkfifo,
-  measure,
-  runRawPair,
-  runTask,
-} from './lib.js';
+import { BUSYBOX, main, makeTempDir, measure, mkfifo, rawContainer, runRawPair, runTask } from './lib.js';
 import { runStreamBenchmark, settings } from './stream-common.js';
 
 const TIMEOUT_MS = 300_000;
@@ -63,23 +52,7 @@ main(async () => {
     runs,
     raw: (n) =>
       runRawPair(
-        {
-          command: DOCKER_CLI,
-          args: [
-            'run',
-            '--rm',
-            '--label',
-            `${BENCH_LABEL}=${RUN_ID}`,
-            '-v',
-            `${fifoDir}:/x`,
-            BUSYBOX,
-            'sh',
-            '-c',
-            script(n),
-            '/x/fifo',
-            String(n),
-          ],
-        },
+        rawContainer(fifoDir, script(n), '/x/fifo', String(n)),
         'cat "$1" > /dev/null',
         [fifo],
         TIMEOUT_MS,
