@@ -12,7 +12,7 @@ export const LABEL_KEEP = 'longshore.keep';
  * dead owner look alive (or, worse, a live stranger look like the owner).
  */
 export function ownerLabel(pid = process.pid): string {
-  return `${hostname()}:${pid}:${processStartTime(pid) ?? 0}`;
+  return `${hostname()}:${pid}:${readProcessStat(pid)?.startTime ?? 0}`;
 }
 
 /** true: the owner runs; false: it is gone; undefined: it is not on this host, so not ours to judge. */
@@ -21,9 +21,11 @@ export function isOwnerAlive(label: string): boolean | undefined {
   if (host !== hostname()) return undefined;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const actualStart = processStartTime(pid);
-  if (actualStart === undefined) return false;
-  return String(actualStart) === start;
+  const stat = readProcessStat(pid);
+  // A zombie is dead: killed, not yet waited for by its parent (the broker redelivers its
+  // messages as soon as its sockets close, before that).
+  if (!stat || stat.state === 'Z' || stat.state === 'X' || stat.state === 'x') return false;
+  return String(stat.startTime) === start;
 }
 
 export function isProcessAlive(pid: number): boolean {
@@ -35,12 +37,12 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-function processStartTime(pid: number): number | undefined {
+function readProcessStat(pid: number): { state: string; startTime: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
+    return { state: fields[0] ?? '', startTime: Number(fields[19]) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { defaultEngine } from '../../docker/default-engine.js';
-import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID } from '../../docker/ownership.js';
+import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID, isOwnerAlive } from '../../docker/ownership.js';
 import { removeTempDirs } from '../../docker/reaper.js';
 import { defaultTempRoot } from '../../task/local-task-context.js';
 
@@ -38,25 +36,7 @@ export async function removeOrphanedTaskContainers(taskId: string): Promise<Orph
   return report;
 }
 
-/**
- * `host:pid:start-time` names a process that is gone: on this host, with no such pid, another
- * process under that pid, or a zombie (killed, not yet waited for by its parent: the broker
- * redelivers its messages as soon as its sockets close, before that).
- */
+/** `host:pid:start-time` names a process on this host that is gone (see isOwnerAlive). */
 export function ownerIsDead(label: string): boolean {
-  const [host, pidText, start] = label.split(':');
-  if (host !== hostname()) return false;
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return true;
-  }
-  // The command name (field 2) may hold spaces: count from after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const state = fields[0];
-  if (state === 'Z' || state === 'X' || state === 'x') return true;
-  return fields[19] !== start;
+  return isOwnerAlive(label) === false;
 }
