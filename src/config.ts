@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { girderClientOptionsSchema, type GirderClientOptions } from './girder/girder-client.js';
+import { registerSecret } from './secrets.js';
 import { parseOrThrow } from './validation/parse.js';
 
 /**
@@ -12,23 +14,45 @@ export interface LongshoreConfig {
   broker?: string | undefined;
   /** Where results go: only Celery's `rpc://` backend for now (replies to the sender). */
   resultBackend?: 'rpc://' | undefined;
+  /** The Girder that tasks read from and write to, and where `girderJob*` options create jobs. */
+  girder?: GirderConfig | undefined;
+}
+
+export interface GirderConfig extends GirderClientOptions {
+  /**
+   * A folder that receives job artifacts when the server lacks Girder Worker's artifact route
+   * (`POST job/{id}/artifact`, absent from released Girder versions).
+   */
+  artifactFolderId?: string | undefined;
 }
 
 export interface ResolvedConfig {
   broker: string | undefined;
   resultBackend: 'rpc://';
+  girder: GirderConfig | undefined;
 }
 
 export const BROKER_ENV = 'LONGSHORE_BROKER_URL';
+export const GIRDER_API_URL_ENV = 'LONGSHORE_GIRDER_API_URL';
+export const GIRDER_API_KEY_ENV = 'LONGSHORE_GIRDER_API_KEY';
+export const GIRDER_TOKEN_ENV = 'LONGSHORE_GIRDER_TOKEN';
 
 export const brokerUrlSchema = z
   .string()
   .regex(/^amqps?:\/\/[^\s]*$/, 'expected an amqp:// or amqps:// URL')
   .refine((url) => URL.canParse(url), 'expected a well-formed URL');
 
+const girderConfigSchema = girderClientOptionsSchema.extend({
+  artifactFolderId: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/, 'expected a Girder folder id')
+    .optional(),
+});
+
 const configSchema = z.strictObject({
   broker: brokerUrlSchema.optional(),
   resultBackend: z.literal('rpc://', 'only the rpc:// result backend is supported').optional(),
+  girder: girderConfigSchema.optional(),
 });
 
 let current: LongshoreConfig = {};
@@ -37,6 +61,8 @@ const listeners = new Set<() => void>();
 /** Sets the configuration (replacing what `configure` set before). Validated here. */
 export function configure(config: LongshoreConfig): void {
   current = parseOrThrow(configSchema, stripUndefined(config), 'config');
+  registerSecret(current.girder?.apiKey);
+  registerSecret(current.girder?.token);
   for (const listener of listeners) listener();
 }
 
@@ -50,7 +76,25 @@ export function resetConfiguration(): void {
 export function getConfiguration(env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const fromEnv = env[BROKER_ENV]?.trim() || undefined;
   const broker = current.broker ?? (fromEnv ? parseOrThrow(brokerUrlSchema, fromEnv, BROKER_ENV) : undefined);
-  return { broker, resultBackend: current.resultBackend ?? 'rpc://' };
+  return {
+    broker,
+    resultBackend: current.resultBackend ?? 'rpc://',
+    girder: current.girder ?? girderFromEnv(env),
+  };
+}
+
+function girderFromEnv(env: NodeJS.ProcessEnv): GirderConfig | undefined {
+  const apiUrl = env[GIRDER_API_URL_ENV]?.trim();
+  if (!apiUrl) return undefined;
+  const apiKey = env[GIRDER_API_KEY_ENV]?.trim() || undefined;
+  const token = env[GIRDER_TOKEN_ENV]?.trim() || undefined;
+  registerSecret(apiKey);
+  registerSecret(token);
+  return parseOrThrow(
+    girderConfigSchema,
+    { apiUrl, ...(apiKey ? { apiKey } : {}), ...(token ? { token } : {}) },
+    GIRDER_API_URL_ENV,
+  );
 }
 
 /** @internal Called when the configuration changes (the client drops its connections). */

@@ -36,7 +36,7 @@ export type { WorkerOptions } from './celery/worker/worker-options.js';
 export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/worker/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
 export { ProtocolError } from './celery/protocol-error.js';
-export { createGirderConnection, type GirderConnection } from './celery/girder-connection.js';
+export { createGirderConnection, type GirderConnection } from './girder/girder-connection.js';
 export {
   Retry,
   RemoteTaskError,

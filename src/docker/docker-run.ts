@@ -8,6 +8,7 @@ import {
   ValidationError,
   messageOf,
 } from '../errors.js';
+import { girderAccessFromConfig, type GirderAccess } from '../girder/girder-access.js';
 import { LocalTaskContext } from '../task/local-task-context.js';
 import type { Reporter } from '../task/reporter.js';
 import type { ResultHook, TaskOutcome } from '../transforms/transform.js';
@@ -37,6 +38,8 @@ export interface TaskExecution {
 
 export interface DockerRunServices {
   engine?: DockerEngine;
+  /** How the task reaches Girder; by default `configure({ girder })` or the environment. */
+  girder?: GirderAccess;
   defaults?: RunDefaults;
   tempRoot?: string;
 }
@@ -64,6 +67,7 @@ export async function executeDockerRun(
     reporter: exec.reporter,
     ...(services.tempRoot ? { tempRoot: services.tempRoot } : {}),
     forceRemove: (path) => removeTreeWithContainer(engine, image, path),
+    girder: services.girder ?? girderAccessFromConfig(),
   });
   let outcome: TaskOutcome = { exitCode: null };
   let failed = false;
@@ -73,6 +77,7 @@ export async function executeDockerRun(
     for (const connector of options.streamConnectors ?? []) await connector.resolve(ctx);
     for (const hook of hooks) await hook.prepare?.(ctx);
     exec.signal.throwIfAborted();
+    exec.reporter.phase('running');
 
     const imageInfo = await ensureImage(
       engine,
@@ -109,6 +114,7 @@ export async function executeDockerRun(
     if (exited.exitCode !== 0) throw new ContainerExitError(exited.exitCode, exited.stderrTail);
 
     const hookResults: unknown[] = [];
+    if (hooks.length > 0) exec.reporter.phase('pushing-output');
     for (const [index, hook] of hooks.entries()) {
       try {
         hookResults.push(await hook.run(ctx, outcome));

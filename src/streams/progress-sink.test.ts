@@ -16,6 +16,7 @@ class RecordingReporter implements Reporter {
   warning(message: string): void {
     this.warnings.push(message);
   }
+  phase(): void {}
 }
 
 async function feed(sink: Writable, chunks: (string | Buffer)[]): Promise<void> {

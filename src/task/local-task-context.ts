@@ -3,6 +3,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ValidationError } from '../errors.js';
+import { NO_GIRDER, type GirderAccess } from '../girder/girder-access.js';
+import type { GirderClient } from '../girder/girder-client.js';
+import type { GirderConnection } from '../girder/girder-connection.js';
 import { makeFifo } from '../streams/make-fifo.js';
 import type { StreamSink, StreamSource, VolumeMount } from '../transforms/transform.js';
 import { CleanupStack } from './cleanup-stack.js';
@@ -25,6 +28,8 @@ export interface LocalTaskContextOptions {
    * user). The docker layer supplies one that runs a helper container.
    */
   forceRemove?: (hostPath: string) => Promise<void>;
+  /** How the task reaches Girder (none by default). */
+  girder?: GirderAccess | undefined;
 }
 
 export interface Connection {
@@ -44,6 +49,7 @@ export class LocalTaskContext implements TaskContext {
   readonly #mounts = new Map<string, VolumeMount>();
   readonly #connections: Connection[] = [];
   readonly #forceRemove: ((hostPath: string) => Promise<void>) | undefined;
+  readonly #girder: GirderAccess;
 
   constructor(options: LocalTaskContextOptions = {}) {
     this.taskId = options.taskId ?? randomUUID();
@@ -51,6 +57,15 @@ export class LocalTaskContext implements TaskContext {
     this.reporter = options.reporter ?? new EventReporter();
     this.tempRoot = options.tempRoot ?? defaultTempRoot();
     this.#forceRemove = options.forceRemove;
+    this.#girder = options.girder ?? NO_GIRDER;
+  }
+
+  girder(connection?: GirderConnection | null): GirderClient {
+    return this.#girder.client(connection);
+  }
+
+  get artifactFolderId(): string | undefined {
+    return this.#girder.artifactFolderId;
   }
 
   once<T>(key: object, make: () => Promise<T>): Promise<T> {

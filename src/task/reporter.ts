@@ -24,6 +24,12 @@ export interface PullProgress {
 }
 
 /**
+ * Where a running task is within its run, for outputs that show it (a Girder job's FETCHING_INPUT,
+ * RUNNING and PUSHING_OUTPUT): inputs being downloaded, the container running, outputs uploaded.
+ */
+export type TaskPhase = 'fetching-input' | 'running' | 'pushing-output';
+
+/**
  * The one sink for what a running task tells the world. Several outputs hang off it: the
  * caller's events, later a Girder job and Celery task events.
  */
@@ -33,6 +39,7 @@ export interface Reporter {
   progress(progress: Progress): void;
   pull(progress: PullProgress): void;
   warning(message: string): void;
+  phase(phase: TaskPhase): void;
 }
 
 export interface ReporterEvents {
@@ -41,6 +48,7 @@ export interface ReporterEvents {
   progress: [Progress];
   pull: [PullProgress];
   warning: [string];
+  phase: [TaskPhase];
 }
 
 /** A reporter that re-emits everything as events; a listener that throws never breaks the task. */
@@ -59,6 +67,9 @@ export class EventReporter extends EventEmitter<ReporterEvents> implements Repor
   }
   warning(message: string): void {
     this.#safeEmit('warning', message);
+  }
+  phase(phase: TaskPhase): void {
+    this.#safeEmit('phase', phase);
   }
 
   #safeEmit<K extends keyof ReporterEvents>(event: K, ...args: ReporterEvents[K]): void {
@@ -87,5 +98,8 @@ export class FanOutReporter implements Reporter {
   }
   warning(message: string): void {
     for (const t of this.targets) t.warning(message);
+  }
+  phase(phase: TaskPhase): void {
+    for (const t of this.targets) t.phase(phase);
   }
 }

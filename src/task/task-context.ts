@@ -1,3 +1,5 @@
+import type { GirderClient } from '../girder/girder-client.js';
+import type { GirderConnection } from '../girder/girder-connection.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import type { Reporter } from './reporter.js';
 import type { StreamSink, StreamSource, VolumeMount } from '../transforms/transform.js';
@@ -31,4 +33,13 @@ export interface TaskContext {
 
   /** Stream a source into a sink while the container runs; it opens once the container is attached. */
   connect(source: StreamSource, sink: StreamSink): void;
+
+  /**
+   * A Girder client: for `connection` (a transform's own, from a Python message), else the task's.
+   * Throws a GirderConfigError when the task has no Girder.
+   */
+  girder(connection?: GirderConnection | null): GirderClient;
+
+  /** Where job artifacts go when the Girder server has no artifact route (a folder id), if anywhere. */
+  readonly artifactFolderId: string | undefined;
 }

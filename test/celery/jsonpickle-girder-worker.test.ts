@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
-import { createGirderConnection, isGirderConnection } from '../../src/celery/girder-connection.js';
+import { createGirderConnection, isGirderConnection } from '../../src/girder/girder-connection.js';
 import {
   DOCKER_TRANSFORM_CLASSES as C,
   GIRDER_CLIENT_CLASS,

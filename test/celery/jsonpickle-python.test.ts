@@ -5,7 +5,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGirderConnection, isGirderConnection } from '../../src/celery/girder-connection.js';
+import { createGirderConnection, isGirderConnection } from '../../src/girder/girder-connection.js';
 import {
   DOCKER_TRANSFORM_CLASSES,
   GIRDER_TRANSFORM_CLASSES,

@@ -1,4 +1,4 @@
-import { isGirderConnection, type GirderConnection } from '../girder-connection.js';
+import { isGirderConnection, type GirderConnection } from '../../girder/girder-connection.js';
 import { describeValue } from '../jsonpickle/decode.js';
 import { ProtocolError } from '../protocol-error.js';
 import { VolumePath } from '../../transforms/volume-path.js';

@@ -1,0 +1,211 @@
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { registerSecret } from '../secrets.js';
+import { parseOrThrow } from '../validation/parse.js';
+import { GirderHttpError } from './errors.js';
+import {
+  girderRequest,
+  type GirderRequest,
+  type GirderResponse,
+  type HttpMethod,
+  type HttpPolicy,
+  type QueryValue,
+} from './http/girder-http.js';
+
+export interface GirderClientOptions {
+  /** The REST API root, e.g. `https://girder.example.org/api/v1`. */
+  apiUrl: string;
+  /** A Girder token, sent as `Girder-Token`. */
+  token?: string | null | undefined;
+  /** An API key, exchanged once for a token (`POST api_key/token`). */
+  apiKey?: string | undefined;
+  /** Socket inactivity limit per request, in ms (default 60 000). */
+  timeoutMs?: number | undefined;
+  /** Retries after a connection error or a 5xx (default 5). */
+  retries?: number | undefined;
+  /** First retry delay, doubling after each (default 250 ms). */
+  retryDelayMs?: number | undefined;
+  /** Bytes per upload chunk (default 64 MiB, girder_client's). */
+  chunkSize?: number | undefined;
+}
+
+export const girderClientOptionsSchema = z.strictObject({
+  apiUrl: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'expected an http:// or https:// URL')
+    .refine((url) => URL.canParse(url), 'expected a well-formed URL'),
+  token: z.string().min(1).nullish(),
+  apiKey: z.string().min(1).optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  retries: z.number().int().nonnegative().max(100).optional(),
+  retryDelayMs: z.number().int().nonnegative().optional(),
+  chunkSize: z
+    .number()
+    .int()
+    .min(1, 'expected a positive number of bytes')
+    .max(2 ** 31, 'at most 2 GiB')
+    .optional(),
+});
+
+export interface RequestOptions {
+  query?: Record<string, QueryValue> | undefined;
+  form?: Record<string, QueryValue> | undefined;
+  body?: Buffer | Readable | undefined;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | undefined;
+  responseType?: 'json' | 'stream';
+  /** What longshore is doing, named in errors ("download file 5f..."). */
+  action?: string | undefined;
+}
+
+const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
+const PAGE_SIZE = 50;
+
+/**
+ * A Girder REST client: the API root, authentication (a token, or an API key exchanged for one),
+ * timeouts and retries. Every request of longshore to Girder goes through one of these.
+ */
+export class GirderClient {
+  readonly apiUrl: string;
+  readonly chunkSize: number;
+  readonly policy: HttpPolicy;
+  readonly #apiKey: string | undefined;
+  #token: string | null;
+  #tokenExchange: Promise<string> | undefined;
+
+  constructor(options: GirderClientOptions) {
+    const parsed = parseOrThrow(girderClientOptionsSchema, options, 'girder');
+    this.apiUrl = parsed.apiUrl.replace(/\/+$/, '');
+    this.chunkSize = parsed.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.policy = {
+      timeoutMs: parsed.timeoutMs ?? 60_000,
+      retries: parsed.retries ?? 5,
+      retryDelayMs: parsed.retryDelayMs ?? 250,
+    };
+    this.#token = parsed.token ?? null;
+    this.#apiKey = parsed.apiKey;
+    registerSecret(this.#token);
+    registerSecret(this.#apiKey);
+  }
+
+  /** The URL of a path under the API root. */
+  url(path: string): string {
+    return `${this.apiUrl}/${path.replace(/^\/+/, '')}`;
+  }
+
+  async request<T>(
+    method: HttpMethod,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<GirderResponse<T>> {
+    const token = await this.token(options.signal);
+    return girderRequest<T>(
+      {
+        ...this.#describe(method, path, options),
+        headers: { ...(token ? { 'Girder-Token': token } : {}), ...options.headers },
+      },
+      this.policy,
+    );
+  }
+
+  async get<T>(path: string, query?: Record<string, QueryValue>, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('GET', path, { ...options, query })).data;
+  }
+
+  async post<T>(path: string, query?: Record<string, QueryValue>, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('POST', path, { ...options, query })).data;
+  }
+
+  async put<T>(path: string, query?: Record<string, QueryValue>, options: RequestOptions = {}): Promise<T> {
+    return (await this.request<T>('PUT', path, { ...options, query })).data;
+  }
+
+  async delete<T>(
+    path: string,
+    query?: Record<string, QueryValue>,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    return (await this.request<T>('DELETE', path, { ...options, query })).data;
+  }
+
+  /** Every document of a paged listing (`limit` / `offset`), page after page. */
+  async *pages<T>(
+    path: string,
+    query: Record<string, QueryValue>,
+    options: RequestOptions & { pageSize?: number } = {},
+  ): AsyncGenerator<T> {
+    const limit = options.pageSize ?? PAGE_SIZE;
+    for (let offset = 0; ; offset += limit) {
+      const page = await this.get<T[]>(path, { ...query, limit, offset }, options);
+      if (!Array.isArray(page)) {
+        throw new GirderHttpError({
+          method: 'GET',
+          path,
+          status: 200,
+          girderMessage: 'expected a list',
+          action: options.action,
+        });
+      }
+      yield* page;
+      if (page.length < limit) return;
+    }
+  }
+
+  /**
+   * A request to an absolute URL with the given headers only (no token of this client): Girder
+   * job updates go to the URL and with the job token of a `jobInfoSpec`.
+   */
+  requestUrl<T>(method: HttpMethod, url: string, options: RequestOptions = {}): Promise<GirderResponse<T>> {
+    const path = url.startsWith(`${this.apiUrl}/`)
+      ? url.slice(this.apiUrl.length + 1)
+      : url.replace(/\?.*/, '');
+    return girderRequest<T>({ ...this.#describe(method, path, options), url }, this.policy);
+  }
+
+  /** The token to send: the one given, or the API key's (exchanged on first use). */
+  async token(signal?: AbortSignal): Promise<string | null> {
+    if (this.#token !== null || this.#apiKey === undefined) return this.#token;
+    this.#tokenExchange ??= this.#exchangeApiKey(this.#apiKey, signal).finally(() => {
+      this.#tokenExchange = undefined;
+    });
+    return this.#tokenExchange;
+  }
+
+  async #exchangeApiKey(key: string, signal: AbortSignal | undefined): Promise<string> {
+    const response = await girderRequest<{ authToken?: { token?: unknown } }>(
+      {
+        ...this.#describe('POST', 'api_key/token', { signal, action: 'exchange the API key for a token' }),
+        query: { key },
+      },
+      this.policy,
+    );
+    const token = response.data?.authToken?.token;
+    if (typeof token !== 'string' || token === '') {
+      throw new GirderHttpError({
+        method: 'POST',
+        path: 'api_key/token',
+        status: response.status,
+        girderMessage: 'the answer holds no authToken.token',
+        action: 'exchange the API key for a token',
+      });
+    }
+    registerSecret(token);
+    this.#token = token;
+    return token;
+  }
+
+  #describe(method: HttpMethod, path: string, options: RequestOptions): GirderRequest {
+    return {
+      method,
+      url: this.url(path),
+      path: path.replace(/^\/+/, ''),
+      query: options.query,
+      form: options.form,
+      body: options.body,
+      headers: options.headers,
+      signal: options.signal,
+      responseType: options.responseType ?? 'json',
+      action: options.action,
+    };
+  }
+}
