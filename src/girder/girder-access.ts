@@ -13,17 +13,21 @@ export interface GirderAccess {
   client(connection?: GirderConnection | null): GirderClient;
   /** Where job artifacts go when the server has no artifact route (a folder id). */
   readonly artifactFolderId: string | undefined;
+  /** The Girder job that follows this task, if one does. */
+  readonly jobId: string | undefined;
 }
 
 export interface GirderAccessOptions {
   /** The task's own Girder; without it only transforms with their own connection work. */
   defaults?: GirderClientOptions | undefined;
   artifactFolderId?: string | undefined;
+  jobId?: string | undefined;
 }
 
 /** One client per connection for the life of a task, so that keys are exchanged once. */
 export class GirderClientPool implements GirderAccess {
   readonly artifactFolderId: string | undefined;
+  readonly jobId: string | undefined;
   readonly #defaults: GirderClientOptions | undefined;
   #default: GirderClient | undefined;
   readonly #byConnection = new Map<string, GirderClient>();
@@ -31,6 +35,7 @@ export class GirderClientPool implements GirderAccess {
   constructor(options: GirderAccessOptions = {}) {
     this.#defaults = options.defaults;
     this.artifactFolderId = options.artifactFolderId;
+    this.jobId = options.jobId;
   }
 
   client(connection?: GirderConnection | null): GirderClient {

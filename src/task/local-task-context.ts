@@ -68,6 +68,10 @@ export class LocalTaskContext implements TaskContext {
     return this.#girder.artifactFolderId;
   }
 
+  get girderJobId(): string | undefined {
+    return this.#girder.jobId;
+  }
+
   once<T>(key: object, make: () => Promise<T>): Promise<T> {
     let value = this.#memo.get(key) as Promise<T> | undefined;
     if (!value) {

@@ -42,4 +42,7 @@ export interface TaskContext {
 
   /** Where job artifacts go when the Girder server has no artifact route (a folder id), if anywhere. */
   readonly artifactFolderId: string | undefined;
+
+  /** The id of the Girder job that follows this task, if one does (job artifacts default to it). */
+  readonly girderJobId: string | undefined;
 }
