@@ -95,8 +95,10 @@ export class Connect extends Transform {
       const nodeSink = output.kind === 'node' ? wrapWritable(ctx, output.stream) : undefined;
       const inputFifo = input.kind === 'pipe' ? await connectFifo(ctx, input.pipe, 'input') : undefined;
       const outputFifo = output.kind === 'pipe' ? await connectFifo(ctx, output.pipe, 'output') : undefined;
-      const source = nodeSource ?? inputFifo ?? (input as EndpointSide<StreamSource>).endpoint;
-      const sink = nodeSink ?? outputFifo ?? (output as EndpointSide<StreamSink>).endpoint;
+      const source =
+        nodeSource ?? inputFifo ?? (await bound((input as EndpointSide<StreamSource>).endpoint, ctx));
+      const sink =
+        nodeSink ?? outputFifo ?? (await bound((output as EndpointSide<StreamSink>).endpoint, ctx));
       ctx.connect(source, sink);
       return outputFifo?.containerPath ?? inputFifo?.containerPath ?? '';
     });
@@ -104,6 +106,10 @@ export class Connect extends Transform {
   override toString(): string {
     return `Connect(${describeSide(this.input)} -> ${describeSide(this.output)})`;
   }
+}
+
+async function bound<E extends StreamSource | StreamSink>(endpoint: E, ctx: TaskContext): Promise<E> {
+  return endpoint.bind ? ((await endpoint.bind(ctx)) as E) : endpoint;
 }
 
 function classifyInput(input: unknown): InputSide {

@@ -43,12 +43,19 @@ export interface StreamIO {
 export interface StreamSource {
   openSource(io: StreamIO): Promise<Readable | null>;
   describe(): string;
+  /**
+   * Called by `Connect` when it resolves, before the container starts: an endpoint that needs the
+   * task (its Girder client, a temporary directory) returns the endpoint to open for this task.
+   */
+  bind?(ctx: TaskContext): Promise<StreamSource>;
 }
 
 /** Where the bytes of a `Connect` go. */
 export interface StreamSink {
   openSink(io: StreamIO): Promise<Writable | null>;
   describe(): string;
+  /** As `StreamSource.bind`: the endpoint to open for this task. */
+  bind?(ctx: TaskContext): Promise<StreamSink>;
 }
 
 export function isStreamSource(value: unknown): value is StreamSource {
