@@ -13,11 +13,14 @@ import {
   decodeGirderWorkerValue,
   decodeResultHooks,
   encodeGirderWorkerValue,
-  girderWorkerClasses,
   registerPythonClass,
 } from '../../src/celery/girder-worker-classes/index.js';
 import { PyTuple, PyType } from '../../src/celery/jsonpickle/index.js';
 import { ProtocolError } from '../../src/celery/protocol-error.js';
+import { GirderFileIdToStream } from '../../src/girder/transforms/girder-file-id-to-stream.js';
+import { GirderFileIdToVolume } from '../../src/girder/transforms/girder-file-id-to-volume.js';
+import { GirderFolderIdToVolume } from '../../src/girder/transforms/girder-folder-id-to-volume.js';
+import { GirderItemIdToVolume } from '../../src/girder/transforms/girder-item-id-to-volume.js';
 import {
   BindMountVolume,
   ChunkedTransferEncodingStream,
@@ -158,16 +161,39 @@ describe('decoding the captured docker_run messages', () => {
     expect(volume.hostDir).toBe('/scratch');
   });
 
-  it('docker_run_girder.json: the Girder transforms are not implemented yet', () => {
+  it("docker_run_girder.json: the Girder transforms decode to longshore's, sharing one gc", () => {
     const capture = readFixture('docker_run_girder.json') as Capture;
-    const error = thrown(() => decodeGirderWorkerValue(capture.body));
-    expect(error).toBeInstanceOf(ProtocolError);
-    expect(error.message).toBe(
-      'Unknown Python class girder_worker.docker.transforms.girder.GirderFileIdToVolume in the task message',
-    );
-    expect(() => decodeResultHooks(capture.headers.girder_result_hooks)).toThrow(
-      'Unknown Python class girder_worker.docker.transforms.girder.GirderUploadVolumePathToItem in the task message',
-    );
+    const [, kwargs] = decodeGirderWorkerValue(capture.body) as [unknown[], Record<string, unknown[]>];
+    const ca = kwargs.container_args as unknown[];
+    const file = ca[1] as GirderFileIdToVolume;
+    expect(file).toBeInstanceOf(GirderFileIdToVolume);
+    expect([file.fileId, file.filename, file.volume]).toEqual([
+      '5f0000000000000000000001',
+      undefined,
+      TemporaryVolume.default,
+    ]);
+    expect(isGirderConnection(file.gc)).toBe(true);
+    expect(file.gc).toEqual({ apiUrl: 'http://127.0.0.1:8080/api/v1/', token: 'GIRDER_TOKEN_EXAMPLE' });
+    const renamed = ca[3] as GirderFileIdToVolume;
+    expect([renamed.fileId, renamed.filename, renamed.gc]).toEqual([
+      '5f0000000000000000000002',
+      'renamed.bin',
+      file.gc,
+    ]);
+    const folder = ca[5] as GirderFolderIdToVolume;
+    expect(folder).toBeInstanceOf(GirderFolderIdToVolume);
+    expect([folder.folderId, folder.folderName, folder.gc]).toEqual([
+      '5f0000000000000000000003',
+      undefined,
+      file.gc,
+    ]);
+    const item = ca[7] as GirderItemIdToVolume;
+    expect(item).toBeInstanceOf(GirderItemIdToVolume);
+    expect([item.itemId, item.gc]).toEqual(['5f0000000000000000000004', file.gc]);
+    const stream = (ca[9] as Connect).input as GirderFileIdToStream;
+    expect(stream).toBeInstanceOf(GirderFileIdToStream);
+    expect(stream.gc).toBe(file.gc);
+    expect((ca[9] as Connect).output).toBeInstanceOf(NamedInputPipe);
   });
 
   it('docker_run_girder.json: registered Girder classes get the shared gc and volumes', () => {
@@ -209,8 +235,9 @@ describe('decoding the captured docker_run messages', () => {
     expect((hooks[0]?._volumepath as VolumePath).filename).toBe('result.txt');
     expect((hooks[2]?._volumepath as VolumePath).volume).toBe(TemporaryVolume.default);
     expect(hooks[2]?._upload_on_exception).toBe(true);
-    // The registry given is not the default one.
-    expect(girderWorkerClasses.has(GIRDER_TRANSFORM_CLASSES.GirderFileIdToVolume)).toBe(false);
+    // The stubs went into the registry given, not the default one.
+    const [, real] = decodeGirderWorkerValue(capture.body) as [unknown[], Record<string, unknown[]>];
+    expect(real.container_args?.[1]).toBeInstanceOf(GirderFileIdToVolume);
   });
 
   it('decodeResultHooks: an absent header is no hooks; anything but a list is refused', () => {

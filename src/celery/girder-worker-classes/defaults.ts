@@ -1,6 +1,7 @@
 import { ProtocolError } from '../protocol-error.js';
 import { installDockerTransforms } from './docker-transforms.js';
 import { installGirderClient } from './girder-client.js';
+import { installGirderTransforms } from './girder-transforms.js';
 import {
   PythonClassRegistry,
   type ClassOf,
@@ -8,11 +9,12 @@ import {
   type PythonEncoder,
 } from './registry.js';
 
-/** A new registry with Girder Worker's docker transforms and `girder_client.GirderClient`. */
+/** A new registry with Girder Worker's docker and Girder transforms and `girder_client.GirderClient`. */
 export function createGirderWorkerRegistry(): PythonClassRegistry {
   const registry = new PythonClassRegistry();
   installDockerTransforms(registry);
   installGirderClient(registry);
+  installGirderTransforms(registry);
   return registry;
 }
 

@@ -1,4 +1,8 @@
-import { createGirderConnection, isGirderConnection, type GirderConnection } from '../../girder/girder-connection.js';
+import {
+  createGirderConnection,
+  isGirderConnection,
+  type GirderConnection,
+} from '../../girder/girder-connection.js';
 import type { PythonObjectDescription } from '../jsonpickle/encode.js';
 import { PyType } from '../jsonpickle/values.js';
 import type { PythonClassRegistry } from './registry.js';

@@ -1,0 +1,83 @@
+import { GirderFileIdToStream } from '../../girder/transforms/girder-file-id-to-stream.js';
+import { GirderFileIdToVolume } from '../../girder/transforms/girder-file-id-to-volume.js';
+import { GirderFolderIdToVolume } from '../../girder/transforms/girder-folder-id-to-volume.js';
+import { GirderItemIdToVolume } from '../../girder/transforms/girder-item-id-to-volume.js';
+import { volumeForPython } from './docker-transforms.js';
+import { GIRDER_TRANSFORM_CLASSES as G } from './girder-client.js';
+import type { PythonClassRegistry } from './registry.js';
+
+/**
+ * Girder Worker's Girder transforms ⇄ longshore's. Each carries the `gc` (a
+ * `girder_client.GirderClient`) Girder serialized into it; a null `gc` (a message sent outside
+ * Girder) means "the task's Girder": the `girder_api_url` / `girder_client_token` headers, or
+ * the worker's configuration. The `_file_path`-style attributes are set by Python only after a
+ * transform ran, so a message carries them as null.
+ */
+export function installGirderTransforms(registry: PythonClassRegistry): void {
+  registry
+    .register(
+      G.GirderFileIdToVolume,
+      (_s, ctx) =>
+        new GirderFileIdToVolume(ctx.string('_file_id'), {
+          volume: ctx.volume('_volume'),
+          filename: ctx.optionalString('_filename'),
+          gc: ctx.girderConnection('gc'),
+        }),
+    )
+    .register(
+      G.GirderFileIdToStream,
+      (_s, ctx) => new GirderFileIdToStream(ctx.string('file_id'), { gc: ctx.girderConnection('gc') }),
+    )
+    .register(
+      G.GirderItemIdToVolume,
+      (_s, ctx) =>
+        new GirderItemIdToVolume(ctx.string('_item_id'), {
+          volume: ctx.volume('_volume'),
+          gc: ctx.girderConnection('gc'),
+        }),
+    )
+    .register(
+      G.GirderFolderIdToVolume,
+      (_s, ctx) =>
+        new GirderFolderIdToVolume(ctx.string('_folder_id'), {
+          volume: ctx.volume('_volume'),
+          folderName: ctx.optionalString('_folder_name'),
+          gc: ctx.girderConnection('gc'),
+        }),
+    );
+
+  registry
+    .registerEncoder(GirderFileIdToVolume, (t) => ({
+      classPath: G.GirderFileIdToVolume,
+      state: {
+        gc: t.gc,
+        _file_id: t.fileId,
+        _volume: volumeForPython(t.volume, 'GirderFileIdToVolume'),
+        _filename: t.filename ?? null,
+        _file_path: null,
+      },
+    }))
+    .registerEncoder(GirderFileIdToStream, (t) => ({
+      classPath: G.GirderFileIdToStream,
+      state: { gc: t.gc, file_id: t.fileId },
+    }))
+    .registerEncoder(GirderItemIdToVolume, (t) => ({
+      classPath: G.GirderItemIdToVolume,
+      state: {
+        gc: t.gc,
+        _item_id: t.itemId,
+        _volume: volumeForPython(t.volume, 'GirderItemIdToVolume'),
+        _item_path: null,
+      },
+    }))
+    .registerEncoder(GirderFolderIdToVolume, (t) => ({
+      classPath: G.GirderFolderIdToVolume,
+      state: {
+        gc: t.gc,
+        _folder_id: t.folderId,
+        _volume: volumeForPython(t.volume, 'GirderFolderIdToVolume'),
+        _folder_name: t.folderName ?? null,
+        _folder_path: null,
+      },
+    }));
+}

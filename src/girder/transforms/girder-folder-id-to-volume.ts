@@ -1,0 +1,60 @@
+import type { TaskContext } from '../../task/task-context.js';
+import { TemporaryVolume } from '../../transforms/temporary-volume.js';
+import { Transform } from '../../transforms/transform.js';
+import type { Volume } from '../../transforms/volume.js';
+import { childPath, downloadFolderTo, getFolderName } from '../download/download-to-disk.js';
+import type { GirderConnection } from '../girder-connection.js';
+import { checkGirderArgs, checkVolume, containerPathOf, prepareInput } from './girder-input.js';
+import { ValidationError } from '../../errors.js';
+
+export interface GirderFolderIdToVolumeOptions {
+  volume?: Volume | undefined;
+  /** The directory's name; by default the folder's name in Girder. */
+  folderName?: string | undefined;
+  gc?: GirderConnection | null | undefined;
+}
+
+/**
+ * A Girder folder downloaded, recursively, into `<volume>/<folderId>/<folder name>` before the
+ * container starts; as an argument, that directory's container path.
+ */
+export class GirderFolderIdToVolume extends Transform {
+  readonly folderId: string;
+  readonly volume: Volume;
+  readonly folderName: string | undefined;
+  readonly gc: GirderConnection | null;
+
+  constructor(folderId: string, options: GirderFolderIdToVolumeOptions = {}) {
+    super();
+    checkGirderArgs('folderId', folderId, options.gc);
+    const volume = options.volume ?? TemporaryVolume.default;
+    checkVolume(volume);
+    const name = options.folderName;
+    if (
+      name !== undefined &&
+      (typeof name !== 'string' || !/^[^/\0]+$/.test(name) || name === '.' || name === '..')
+    ) {
+      throw new ValidationError('folderName', name, 'a plain directory name: no "/", not "." or ".."');
+    }
+    this.folderId = folderId;
+    this.volume = volume;
+    this.folderName = name;
+    this.gc = options.gc ?? null;
+  }
+
+  override resolve(ctx: TaskContext): Promise<string> {
+    return ctx.once(this, async () => {
+      const client = ctx.girder(this.gc);
+      const action = `download folder ${this.folderId}`;
+      const name = this.folderName ?? (await getFolderName(client, this.folderId, { signal: ctx.signal }));
+      const target = await prepareInput(ctx, this.volume, this.folderId);
+      const dir = childPath(target.hostDir, name, action);
+      await downloadFolderTo(client, this.folderId, dir, { signal: ctx.signal });
+      return containerPathOf(target, dir);
+    });
+  }
+
+  override toString(): string {
+    return `GirderFolderIdToVolume(${this.folderId})`;
+  }
+}

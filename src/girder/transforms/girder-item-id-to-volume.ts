@@ -1,0 +1,46 @@
+import type { TaskContext } from '../../task/task-context.js';
+import { TemporaryVolume } from '../../transforms/temporary-volume.js';
+import { Transform } from '../../transforms/transform.js';
+import type { Volume } from '../../transforms/volume.js';
+import { downloadItemTo } from '../download/download-to-disk.js';
+import type { GirderConnection } from '../girder-connection.js';
+import { checkGirderArgs, checkVolume, containerPathOf, prepareInput } from './girder-input.js';
+
+export interface GirderItemIdToVolumeOptions {
+  volume?: Volume | undefined;
+  gc?: GirderConnection | null | undefined;
+}
+
+/**
+ * A Girder item downloaded into `<volume>/<itemId>/` before the container starts. As Girder
+ * Worker does, an item holding one file named like the item becomes that file; any other item a
+ * directory named after the item. As an argument: that file's or directory's container path.
+ */
+export class GirderItemIdToVolume extends Transform {
+  readonly itemId: string;
+  readonly volume: Volume;
+  readonly gc: GirderConnection | null;
+
+  constructor(itemId: string, options: GirderItemIdToVolumeOptions = {}) {
+    super();
+    checkGirderArgs('itemId', itemId, options.gc);
+    const volume = options.volume ?? TemporaryVolume.default;
+    checkVolume(volume);
+    this.itemId = itemId;
+    this.volume = volume;
+    this.gc = options.gc ?? null;
+  }
+
+  override resolve(ctx: TaskContext): Promise<string> {
+    return ctx.once(this, async () => {
+      const client = ctx.girder(this.gc);
+      const target = await prepareInput(ctx, this.volume, this.itemId);
+      const made = await downloadItemTo(client, this.itemId, target.hostDir, { signal: ctx.signal });
+      return containerPathOf(target, made);
+    });
+  }
+
+  override toString(): string {
+    return `GirderItemIdToVolume(${this.itemId})`;
+  }
+}
