@@ -19,6 +19,10 @@ export {
   resetConfiguration,
   getConfiguration,
   BROKER_ENV,
+  GIRDER_API_URL_ENV,
+  GIRDER_API_KEY_ENV,
+  GIRDER_TOKEN_ENV,
+  type GirderConfig,
   type LongshoreConfig,
   type ResolvedConfig,
 } from './config.js';
@@ -36,7 +40,6 @@ export type { WorkerOptions } from './celery/worker/worker-options.js';
 export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/worker/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
 export { ProtocolError } from './celery/protocol-error.js';
-export { createGirderConnection, type GirderConnection } from './girder/girder-connection.js';
 export {
   Retry,
   RemoteTaskError,
@@ -47,6 +50,9 @@ export {
   MaxRetriesExceededError,
   type RetryOptions,
 } from './celery/errors.js';
+
+// Girder: the client, its errors, the transforms and result hooks that move data in and out
+export * from './girder/index.js';
 
 // Transforms
 export {
