@@ -28,7 +28,8 @@ export interface HandleControls {
 
 /**
  * A running (or finished) task as its caller sees it, like Celery's AsyncResult: its id and
- * state, `get()` for the outcome, `cancel()`, and live events (status, log, progress, pull, warning).
+ * state, `get()` for the outcome, `cancel()`, and live events (status, log, progress, pull, warning,
+ * phase).
  */
 export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
   readonly id: string;
@@ -53,6 +54,7 @@ export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
     reporter.on('progress', (progress) => this.emit('progress', progress));
     reporter.on('pull', (progress) => this.emit('pull', progress));
     reporter.on('warning', (message) => this.emit('warning', message));
+    reporter.on('phase', (phase) => this.emit('phase', phase));
     reporter.on('status', (state) => this.#setState(state));
     this.#outcome = start(reporter).then(
       (value) => {
