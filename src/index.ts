@@ -10,7 +10,7 @@ export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } fro
 export type { DockerRunOptions } from './docker/docker-run-options.js';
 export type { DockerRunResult } from './docker/docker-run.js';
 export type { TaskState } from './task/task-state.js';
-export type { Progress, LogChunk, LogStream, PullProgress, Reporter } from './task/reporter.js';
+export type { Progress, LogChunk, LogStream, PullProgress, Reporter, TaskPhase } from './task/reporter.js';
 export type { TaskContext } from './task/task-context.js';
 
 // Distributed mode (Celery protocol v2 over RabbitMQ)
