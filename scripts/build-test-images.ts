@@ -1,11 +1,12 @@
 // Builds the locally made test images without `docker build` (nothing can be pulled here): a
-// docker-archive with a static busybox root file system is made in memory and loaded into the engine.
+// docker-archive with a static busybox root file system (plus, for some images, files of the host
+// such as its python3 or node) is made in memory and loaded into the engine.
 // Each image carries a content hash of its definition; an image whose hash matches is left alone.
 // Run with: npx tsx scripts/build-test-images.ts
 import Docker from 'dockerode';
 import { z } from 'zod';
 import { dockerArchive, imageConfig, sha256, type ContainerConfig } from './images/docker-archive.js';
-import { busyboxRootfs, packLayer } from './images/rootfs.js';
+import { busyboxRootfs, layerKey, packLayer } from './images/rootfs.js';
 import { DEFINITION_HASH_LABEL, ENV, imageDefinitions, type ImageDefinition } from './images/definitions.js';
 
 /** Bump to rebuild every image when the way images are made changes. */
@@ -49,14 +50,14 @@ async function imageInfo(ref: string): Promise<Docker.ImageInspectInfo | undefin
 /** Builds (if its hash changed) one image; returns its image id. */
 async function ensureImage(def: ImageDefinition, baseLayer: Buffer): Promise<string> {
   const ref = `${def.name}:latest`;
-  const layers = def.extraFiles ? [baseLayer, await packLayer(def.extraFiles)] : [baseLayer];
+  const extraFiles = typeof def.extraFiles === 'function' ? def.extraFiles() : def.extraFiles;
   const definition = {
     builder: BUILDER_VERSION,
     name: def.name,
     cmd: def.cmd,
     entrypoint: def.entrypoint,
     labels: def.labels,
-    layers: layers.map((layer) => sha256(layer)),
+    layers: [sha256(baseLayer), ...(extraFiles ? [await layerKey(extraFiles)] : [])],
   };
   const hash = sha256(JSON.stringify(definition));
   const existing = await imageInfo(ref);
@@ -65,6 +66,8 @@ async function ensureImage(def: ImageDefinition, baseLayer: Buffer): Promise<str
     return existing.Id;
   }
 
+  // Packed only now: a layer of host files may be large (node).
+  const layers = extraFiles ? [baseLayer, await packLayer(extraFiles)] : [baseLayer];
   const config: ContainerConfig = {
     ...(def.cmd ? { Cmd: def.cmd } : {}),
     ...(def.entrypoint ? { Entrypoint: def.entrypoint } : {}),
@@ -137,8 +140,12 @@ async function main(): Promise<void> {
   }
   const baseLayer = await packLayer(busyboxRootfs());
   for (const def of imageDefinitions()) {
-    const id = await ensureImage(def, baseLayer);
-    if (def.push) await ensurePushed(def.name, id);
+    try {
+      const id = await ensureImage(def, baseLayer);
+      if (def.push) await ensurePushed(def.name, id);
+    } catch (err) {
+      throw new Error(`${def.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 // What the locally built test images contain.
 import { readFileSync } from 'node:fs';
+import { nodeRootfs } from './node-rootfs.js';
+import { pythonRootfs } from './python-rootfs.js';
 import type { RootfsEntry } from './rootfs.js';
 
 export interface ImageDefinition {
@@ -8,8 +10,11 @@ export interface ImageDefinition {
   cmd?: string[];
   entrypoint?: string[];
   labels?: Record<string, string>;
-  /** Files added on top of the busybox base layer (as a second layer). */
-  extraFiles?: RootfsEntry[];
+  /**
+   * Files added on top of the busybox base layer (as a second layer). A function when finding them
+   * means running host programs (ldd, python3) that may fail: it runs only when that image is built.
+   */
+  extraFiles?: RootfsEntry[] | (() => RootfsEntry[]);
   /** Also push it to the local registry (then drop the registry tag locally). */
   push?: boolean;
 }
@@ -17,6 +22,8 @@ export interface ImageDefinition {
 export const BUSYBOX_IMAGE = 'longshore/busybox';
 export const CONFORMANCE_IMAGE = 'longshore/conformance';
 export const GPU_LABELLED_IMAGE = 'longshore/gpu-labelled';
+export const PYTHON_IMAGE = 'longshore/python';
+export const NODE_IMAGE = 'longshore/node';
 
 /** The image label holding the content hash of the definition. */
 export const DEFINITION_HASH_LABEL = 'org.longshore.test-image.definition-hash';
@@ -35,5 +42,8 @@ export function imageDefinitions(): ImageDefinition[] {
     },
     // Girder Worker's rule: an image with this label asks for GPUs.
     { name: GPU_LABELLED_IMAGE, cmd: ['sh'], labels: { 'com.nvidia.volumes.needed': 'nvidia_driver' } },
+    // Languages other than sh for the examples of progress reporting, from the host's own binaries.
+    { name: PYTHON_IMAGE, cmd: ['python3'], extraFiles: pythonRootfs },
+    { name: NODE_IMAGE, cmd: ['node'], extraFiles: nodeRootfs },
   ];
 }

@@ -1,7 +1,9 @@
 // The root file system of the test images: a static busybox with its applets, as tar layers.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import tar from 'tar-stream';
+import { sha256 } from './docker-archive.js';
+import { readElf } from './elf.js';
 
 export interface RootfsEntry {
   /** Path inside the image, without a leading slash. */
@@ -9,6 +11,8 @@ export interface RootfsEntry {
   type: 'file' | 'directory' | 'symlink';
   mode: number;
   content?: Buffer;
+  /** A host file read only when the layer is packed (instead of `content`). */
+  source?: string;
   /** Symlink target. */
   target?: string;
 }
@@ -21,22 +25,10 @@ const GROUP = 'root:x:0:\nnobody:x:65534:\n';
 
 /** Throws unless `binary` is an ELF executable without a program interpreter (i.e. statically linked). */
 export function assertStaticElf(binary: Buffer, path: string): void {
-  if (binary.length < 64 || binary.readUInt32BE(0) !== 0x7f454c46)
-    throw new Error(`${path} is not an ELF file`);
-  const is64 = binary[4] === 2;
-  const le = binary[5] === 1;
-  const u16 = (at: number) => (le ? binary.readUInt16LE(at) : binary.readUInt16BE(at));
-  const u32 = (at: number) => (le ? binary.readUInt32LE(at) : binary.readUInt32BE(at));
-  const phoff = is64 ? Number(le ? binary.readBigUInt64LE(0x20) : binary.readBigUInt64BE(0x20)) : u32(0x1c);
-  const phentsize = u16(is64 ? 0x36 : 0x2a);
-  const phnum = u16(is64 ? 0x38 : 0x2c);
-  for (let i = 0; i < phnum; i++) {
-    const PT_INTERP = 3;
-    if (u32(phoff + i * phentsize) === PT_INTERP) {
-      throw new Error(
-        `${path} is dynamically linked; the test images need a static busybox (Debian: apt-get install busybox-static)`,
-      );
-    }
+  if (readElf(binary, path).interpreter !== undefined) {
+    throw new Error(
+      `${path} is dynamically linked; the test images need a static busybox (Debian: apt-get install busybox-static)`,
+    );
   }
 }
 
@@ -83,10 +75,52 @@ export async function packLayer(entries: readonly RootfsEntry[]): Promise<Buffer
     } else if (entry.type === 'symlink') {
       pack.entry({ ...header, name: entry.path, type: 'symlink', linkname: entry.target ?? '' });
     } else {
-      pack.entry({ ...header, name: entry.path, type: 'file' }, entry.content ?? Buffer.alloc(0));
+      const content = entry.content ?? (entry.source ? readFileSync(entry.source) : Buffer.alloc(0));
+      pack.entry({ ...header, name: entry.path, type: 'file' }, content);
     }
   }
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
+}
+
+/**
+ * What stands for a layer in an image's definition hash. A layer of inline contents is packed and
+ * hashed. A layer of host files is identified by their paths, sizes and modification times
+ * instead, so that deciding that an image is up to date never reads (say) a 100 MB node binary.
+ */
+export async function layerKey(entries: readonly RootfsEntry[]): Promise<string> {
+  if (!entries.some((entry) => entry.source !== undefined)) return sha256(await packLayer(entries));
+  const described = entries.map(({ content, source, ...entry }) => {
+    if (source === undefined) return { ...entry, ...(content ? { sha256: sha256(content) } : {}) };
+    const { size, mtimeMs } = statSync(source);
+    return { ...entry, source, size, mtimeMs };
+  });
+  return `host-files:${sha256(JSON.stringify(described))}`;
+}
+
+/** A host file as an entry at `path` in the image, keeping its permission bits. */
+export function hostFile(source: string, path = source.replace(/^\/+/, '')): RootfsEntry {
+  return { path, type: 'file', mode: statSync(source).mode & 0o7777, source };
+}
+
+/** The entries, each preceded by the directories above it that no earlier entry makes. */
+export function withParentDirectories(entries: readonly RootfsEntry[]): RootfsEntry[] {
+  const made = new Set<string>();
+  const result: RootfsEntry[] = [];
+  for (const entry of entries) {
+    const parts = entry.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (made.has(dir)) continue;
+      made.add(dir);
+      result.push({ path: dir, type: 'directory', mode: 0o755 });
+    }
+    if (entry.type === 'directory') {
+      if (made.has(entry.path)) continue;
+      made.add(entry.path);
+    }
+    result.push(entry);
+  }
+  return result;
 }
