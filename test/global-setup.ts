@@ -2,7 +2,13 @@
 // registry. This only checks; `bash scripts/setup.sh` (npm's pretest) provides them.
 import Docker from 'dockerode';
 
-const IMAGES = ['longshore/busybox:latest', 'longshore/conformance:latest', 'longshore/gpu-labelled:latest'];
+const IMAGES = [
+  'longshore/busybox:latest',
+  'longshore/conformance:latest',
+  'longshore/gpu-labelled:latest',
+  'longshore/python:latest',
+  'longshore/node:latest',
+];
 const HINT = 'run `bash scripts/setup.sh` first';
 
 export default async function setup(): Promise<void> {

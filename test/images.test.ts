@@ -10,6 +10,8 @@ const docker = new Docker();
 const CONFORMANCE = 'longshore/conformance:latest';
 const BUSYBOX = 'longshore/busybox:latest';
 const GPU_LABELLED = 'longshore/gpu-labelled:latest';
+const PYTHON = 'longshore/python:latest';
+const NODE = 'longshore/node:latest';
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const TEST_LABEL = 'org.longshore.images-test';
 let seq = 0;
@@ -245,5 +247,45 @@ describe('longshore/busybox and longshore/gpu-labelled', () => {
     const info = await docker.getImage(GPU_LABELLED).inspect();
     expect(info.Config.Labels?.['com.nvidia.volumes.needed']).toBe('nvidia_driver');
     expect((await run(['echo', 'ok'], { image: GPU_LABELLED })).stdout).toBe('ok\n');
+  });
+});
+
+describe('longshore/python and longshore/node', () => {
+  it('python runs a json, os, sys, time script, as root and as nobody', async () => {
+    const script = [
+      'import json, os, sys, time',
+      'print(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd(), "uid": os.getuid(), "clock": time.time() > 0}))',
+    ].join('\n');
+    for (const user of ['0', '65534']) {
+      expect(await run(['python3', '-c', script, 'a b'], { image: PYTHON, user })).toEqual({
+        code: 0,
+        stdout: `{"argv": ["a b"], "cwd": "/", "uid": ${user}, "clock": true}\n`,
+        stderr: '',
+      });
+    }
+  });
+
+  it('python defaults to python3, keeps busybox sh, and leaves out tests and third-party packages', async () => {
+    const info = await docker.getImage(PYTHON).inspect();
+    expect(info.Config.Cmd).toEqual(['python3']);
+    const probe =
+      'import importlib.util as u; print([bool(u.find_spec(m)) for m in ("_json", "test", "celery")])';
+    const result = await run(['sh', '-c', `python3 -c '${probe}' | tr -d ' '`], { image: PYTHON });
+    expect(result).toEqual({ code: 0, stdout: '[True,False,False]\n', stderr: '' });
+    expect(info.Size).toBeLessThan(50_000_000);
+  });
+
+  it('node runs a script and keeps busybox sh', async () => {
+    const info = await docker.getImage(NODE).inspect();
+    expect(info.Config.Cmd).toEqual(['node']);
+    const script = 'console.log(JSON.stringify({ argv: process.argv.slice(1), platform: process.platform }))';
+    expect(await run(['node', '-e', script, 'x y'], { image: NODE })).toEqual({
+      code: 0,
+      stdout: '{"argv":["x y"],"platform":"linux"}\n',
+      stderr: '',
+    });
+    expect((await run(['sh', '-c', 'echo "console.log(6 * 7)" | node'], { image: NODE })).stdout).toBe(
+      '42\n',
+    );
   });
 });
