@@ -1,4 +1,5 @@
-// The runnable examples are documentation: each must still run, against the real engine.
+// The runnable examples are documentation: each must still run, against the real engine. Only the
+// .ts files are examples; the scripts they run in containers (.py, .mjs) are theirs.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,9 @@ const expectedOutput: Record<string, RegExp> = {
   'named-pipes.ts': /came back: streamed through two FIFOs/,
   'host-file-and-stdio.ts': /container stdout, upper-cased: ONE/,
   'progress-pipe.ts': /5\/5 step 5/,
+  'progress-from-shell.ts': /shell: got all 6 progress events in order/,
+  'progress-from-python.ts': /python: got all 5 progress events in order/,
+  'progress-from-node.ts': /node: got all 5 progress events in order/,
   'chunked-transfer-encoding-stream.ts': /server received 8388608 bytes \(chunked\)/,
   'cancel.ts': /status REVOKED/,
 };
