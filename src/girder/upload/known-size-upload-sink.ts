@@ -1,0 +1,200 @@
+import { PassThrough, Writable } from 'node:stream';
+import type { GirderClient } from '../girder-client.js';
+import { GirderHttpError, GirderTransferError } from '../errors.js';
+import { isRetryable } from '../http/girder-http.js';
+import { sendBody } from './send-body.js';
+import { parseUploadAnswer, type GirderFileDoc, type UploadAnswer } from './upload-documents.js';
+import { GirderUploadError } from './upload-error.js';
+import { abandonUpload, reachable, startUpload, type NewFile } from './start-upload.js';
+
+/** A pipe read is at most 1 MiB: buffer about that much before the writer waits. */
+const BUFFER = 1 << 20;
+
+interface ChunkInFlight {
+  body: PassThrough;
+  end: number;
+  /** Girder's answer; settles when the request does (never rejects unhandled). */
+  done: Promise<UploadAnswer>;
+  settled: boolean;
+}
+
+export interface KnownSizeSinkOptions {
+  signal: AbortSignal;
+  action: string;
+}
+
+/**
+ * Streams exactly `size` bytes into a Girder upload as they are written, with nothing on disk:
+ * each chunk request's body is fed by the writes, and the next chunk starts once Girder has
+ * taken the previous one. A stream cannot be read twice, so a chunk broken by the connection or
+ * a 5xx fails the upload (a GirderUploadError, its cause the GirderHttpError) instead of being
+ * resumed; a refusal fails it with Girder's own GirderHttpError. Either way the sink is
+ * destroyed, which closes the pipe to the container (it gets EPIPE instead of hanging), and the
+ * unfinished upload is dropped from the server.
+ */
+export class KnownSizeUploadSink extends Writable {
+  readonly #client: GirderClient;
+  readonly #size: number;
+  readonly #action: string;
+  readonly #uploadId: string | undefined;
+  /** Aborts the chunk in flight when the sink is destroyed, or when the task is. */
+  readonly #abort = new AbortController();
+  readonly #signal: AbortSignal;
+  #offset = 0;
+  #chunk: ChunkInFlight | undefined;
+  #file: GirderFileDoc | undefined;
+
+  /** Opens the upload before any byte arrives, so that a refusal stops the task early. */
+  static async open(
+    client: GirderClient,
+    file: NewFile,
+    options: KnownSizeSinkOptions,
+  ): Promise<KnownSizeUploadSink> {
+    const answer = await startUpload(client, file, options);
+    return new KnownSizeUploadSink(client, file.size, answer, options);
+  }
+
+  private constructor(
+    client: GirderClient,
+    size: number,
+    answer: UploadAnswer,
+    options: KnownSizeSinkOptions,
+  ) {
+    super({ highWaterMark: BUFFER, decodeStrings: true });
+    this.#client = client;
+    this.#size = size;
+    this.#action = options.action;
+    this.#signal = AbortSignal.any([options.signal, this.#abort.signal]);
+    if (answer.kind === 'file') this.#file = answer.file;
+    else this.#uploadId = answer.upload._id;
+  }
+
+  /** The Girder file, once every byte is in. */
+  get file(): GirderFileDoc | undefined {
+    return this.#file;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#accept(chunk).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.#offset !== this.#size || !this.#file) {
+      callback(
+        new GirderUploadError(
+          `Could not ${this.#action}: the stream ended after ${this.#offset} of the ${this.#size} bytes announced`,
+        ),
+      );
+      return;
+    }
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#abort.abort(error ?? new GirderUploadError(`${this.#action}: the stream was closed`));
+    this.#chunk?.body.destroy();
+    if (this.#file || this.#uploadId === undefined || !reachable(error)) return callback(error);
+    abandonUpload(this.#client, this.#uploadId).then(() => callback(error));
+  }
+
+  async #accept(data: Buffer): Promise<void> {
+    if (this.#offset + data.length > this.#size) {
+      throw new GirderUploadError(
+        `Could not ${this.#action}: the stream is longer than the ${this.#size} bytes announced`,
+      );
+    }
+    let rest = data;
+    while (rest.length > 0) {
+      const chunk = this.#chunk ?? this.#startChunk();
+      const part = rest.subarray(0, chunk.end - this.#offset);
+      rest = rest.subarray(part.length);
+      this.#offset += part.length;
+      const roomLeft = chunk.body.write(part);
+      if (this.#offset === chunk.end) {
+        chunk.body.end();
+        await this.#finishChunk(chunk);
+      } else if (!roomLeft) {
+        await this.#drained(chunk);
+      }
+    }
+  }
+
+  #startChunk(): ChunkInFlight {
+    const uploadId = this.#uploadId;
+    if (uploadId === undefined) {
+      throw new GirderUploadError(`Could not ${this.#action}: the upload is already complete`);
+    }
+    const offset = this.#offset;
+    const end = Math.min(offset + this.#client.chunkSize, this.#size);
+    const body = new PassThrough({ highWaterMark: BUFFER });
+    const done = sendBody<unknown>(this.#client, 'POST', 'file/chunk', {
+      query: { offset, uploadId },
+      body,
+      length: end - offset,
+      signal: this.#signal,
+      action: this.#action,
+    }).then((data) => parseUploadAnswer(data, { method: 'POST', path: 'file/chunk', action: this.#action }));
+    const chunk: ChunkInFlight = { body, end, done, settled: false };
+    done.then(
+      () => (chunk.settled = true),
+      () => (chunk.settled = true),
+    );
+    this.#chunk = chunk;
+    return chunk;
+  }
+
+  async #finishChunk(chunk: ChunkInFlight): Promise<void> {
+    const answer = await this.#answerOf(chunk);
+    this.#chunk = undefined;
+    if (answer.kind === 'file') {
+      if (chunk.end !== this.#size) {
+        throw new GirderTransferError(
+          `Could not ${this.#action}: Girder finished the file after ${chunk.end} of ${this.#size} bytes`,
+        );
+      }
+      this.#file = answer.file;
+      return;
+    }
+    if (answer.upload.received !== chunk.end) {
+      throw new GirderTransferError(
+        `Could not ${this.#action}: Girder holds ${answer.upload.received} bytes of the upload, expected ${chunk.end}`,
+      );
+    }
+  }
+
+  /** Waits until the request has taken what was written, or has failed. */
+  async #drained(chunk: ChunkInFlight): Promise<void> {
+    let onDrain: (() => void) | undefined;
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          onDrain = resolve;
+          chunk.body.once('drain', resolve);
+        }),
+        chunk.done.then(() => {
+          throw new GirderUploadError(`Could not ${this.#action}: Girder answered before the chunk was sent`);
+        }),
+      ]);
+    } catch (error) {
+      await this.#answerOf(chunk);
+      throw error;
+    } finally {
+      if (onDrain) chunk.body.off('drain', onDrain);
+    }
+  }
+
+  /** The chunk's answer; a broken request becomes an error that says why it is not resumed. */
+  async #answerOf(chunk: ChunkInFlight): Promise<UploadAnswer> {
+    try {
+      return await chunk.done;
+    } catch (error) {
+      if (error instanceof GirderHttpError && isRetryable(error)) {
+        throw new GirderUploadError(
+          `${error.message}; a stream cannot be sent again, so the upload is not resumed`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+}
