@@ -1,0 +1,85 @@
+import { lstat } from 'node:fs/promises';
+import { ValidationError } from '../../errors.js';
+import type { TaskContext } from '../../task/task-context.js';
+import type { GirderConnection } from '../girder-connection.js';
+import {
+  checkBoolean,
+  checkConnection,
+  checkOptionalFileName,
+  checkOptionalObjectId,
+} from '../upload/upload-args.js';
+import { uploadJobArtifacts } from '../upload/job-artifacts.js';
+import { checkOptions, warnings } from './girder-upload-hook-args.js';
+
+export interface GirderJobArtifactOptions {
+  /** The job; by default the Girder job that follows the task. */
+  jobId?: string | null | undefined;
+  /** The artifact's name when the path is a file (its own name by default). */
+  name?: string | null | undefined;
+  /** Upload after a failed container too (default false): its logs are often what explains it. */
+  uploadOnException?: boolean | undefined;
+  /** A Girder connection of its own; the task's when null or absent. */
+  gc?: GirderConnection | null | undefined;
+}
+
+export interface CheckedArtifactOptions {
+  jobId: string | null;
+  name: string | null;
+  uploadOnException: boolean;
+  gc: GirderConnection | null;
+}
+
+export function checkArtifactOptions(options: GirderJobArtifactOptions | undefined): CheckedArtifactOptions {
+  const opts = checkOptions(options);
+  return {
+    jobId: checkOptionalObjectId('jobId', opts.jobId),
+    name: checkOptionalFileName('name', opts.name),
+    uploadOnException: checkBoolean('uploadOnException', opts.uploadOnException, false),
+    gc: checkConnection(opts.gc),
+  };
+}
+
+/** The hook's job, else the task's; neither is a ValidationError naming jobId. */
+export function artifactJobId(ctx: TaskContext, jobId: string | null): string {
+  const id = jobId ?? ctx.girderJobId;
+  if (id === undefined) {
+    throw new ValidationError(
+      'jobId',
+      jobId,
+      'a Girder job id: the task has no Girder job, so the artifact hook needs its own jobId',
+    );
+  }
+  return id;
+}
+
+/**
+ * Uploads what is at `hostPath` as artifacts of the job; returns the job id. A missing path
+ * uploads nothing and returns null (after a failure the container may never have written it), and
+ * the job id is required only when there is something to upload.
+ */
+export async function uploadArtifactsOf(
+  ctx: TaskContext,
+  hook: CheckedArtifactOptions,
+  hostPath: string,
+): Promise<string | null> {
+  if (!(await exists(hostPath))) return null;
+  const jobId = artifactJobId(ctx, hook.jobId);
+  await uploadJobArtifacts(ctx.girder(hook.gc), hostPath, {
+    jobId,
+    name: hook.name,
+    signal: ctx.signal,
+    fallbackFolderId: ctx.artifactFolderId,
+    warn: warnings(ctx),
+  });
+  return jobId;
+}
+
+async function exists(hostPath: string): Promise<boolean> {
+  try {
+    await lstat(hostPath);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
