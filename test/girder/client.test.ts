@@ -25,7 +25,7 @@ describe('GirderClient', () => {
     await client.get('user/me');
     await client.get('user/me');
     const paths = girder.server.requests.map((r) => `${r.method} ${r.path}`);
-    expect(paths).toEqual(['POST api_key/token', 'GET user/me', 'GET user/me']);
+    expect(paths).toEqual(['POST /api_key/token', 'GET /user/me', 'GET /user/me']);
   });
 
   it("names the request and Girder's words in its errors, never the key or token", async () => {
@@ -43,7 +43,7 @@ describe('GirderClient', () => {
     expect(JSON.stringify(error)).not.toContain(key);
 
     const anonymous = new GirderClient({ apiUrl: girder.server.apiUrl, ...fast });
-    const refused = (await rejection(anonymous.get('user/me'))) as GirderHttpError;
+    const refused = (await rejection(anonymous.get(`folder/${girder.folder._id}`))) as GirderHttpError;
     expect([refused.status, refused.code]).toEqual([401, 'ERR_GIRDER_HTTP']);
 
     const wrongToken = 'not-a-real-token-value';
@@ -67,12 +67,12 @@ describe('GirderClient', () => {
       retries: 2,
       ...fast,
     });
-    girder.server.faults.failNext({ method: 'GET', path: /^user\/me$/ }, 503, 2);
+    girder.server.faults.failNext({ method: 'GET', path: /^\/user\/me$/ }, 503, 2);
     girder.server.clearRequests();
     await expect(client.get('user/me')).resolves.toMatchObject({ login: 'tester' });
     expect(girder.server.requests.map((r) => r.status)).toEqual([503, 503, 200]);
 
-    girder.server.faults.failNext({ method: 'GET', path: /^user\/me$/ }, 500, 3);
+    girder.server.faults.failNext({ method: 'GET', path: /^\/user\/me$/ }, 500, 3);
     const error = (await rejection(client.get('user/me'))) as GirderHttpError;
     expect(error.status).toBe(500);
   });
@@ -104,7 +104,7 @@ describe('GirderClient', () => {
       timeoutMs: 200,
       retries: 0,
     });
-    girder.server.faults.delay({ path: /^system\/version$/ }, 2000, 1);
+    girder.server.faults.delay({ path: /^\/system\/version$/ }, 2000, 1);
     const started = Date.now();
     const error = (await rejection(client.get('system/version'))) as GirderHttpError;
     expect(error.status).toBeNull();

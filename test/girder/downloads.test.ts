@@ -137,7 +137,7 @@ describe('Girder inputs', () => {
     const watched = watch(run);
     await run.get();
     expect(watched.stdout.trim()).toBe(expected);
-    const downloads = girder.server.requests.filter((r) => r.path === `file/${file._id}/download`);
+    const downloads = girder.server.requests.filter((r) => r.path === `/file/${file._id}/download`);
     expect(downloads).toHaveLength(3);
     expect(downloads[0]?.headers.range).toBeUndefined();
     expect(downloads[1]?.headers.range).toMatch(/^bytes=\d+-$/);

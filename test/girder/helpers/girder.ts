@@ -50,8 +50,11 @@ export function useGirder(options: { artifactRoute?: boolean } = {}): GirderFixt
     const created = server.createUser('tester');
     token = created.token;
     user = created.user;
-    const collection = server.createCollection('data');
-    folder = server.createFolder(collection._id, 'work', { parentType: 'collection' });
+    const collection = server.createCollection('data', { ownerId: created.user._id });
+    folder = server.createFolder(collection._id, 'work', {
+      parentType: 'collection',
+      ownerId: created.user._id,
+    });
   });
   afterEach(() => {
     server?.faults.reset();
