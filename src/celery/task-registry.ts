@@ -7,12 +7,25 @@ import type { TaskRequest } from './protocol/parse-task-message.js';
 export interface WorkerExecution {
   signal: AbortSignal;
   reporter: Reporter;
+  /** The worker's own log (what the worker says about the task, not the task's output). */
+  log?: ((line: string) => void) | undefined;
 }
 
 /** A task as a worker runs it: from a validated request to a JSON-able result. */
 export interface WorkerTask {
   readonly name: string;
   run(request: TaskRequest, exec: WorkerExecution): Promise<unknown>;
+  /**
+   * Celery's `task_revoked` signal: the request was dropped before it ran (revoked or expired).
+   * Girder Worker ends the request's Girder job CANCELED here. Must not throw.
+   */
+  dropped?(request: TaskRequest, exec: Pick<WorkerExecution, 'log'>): Promise<void>;
+  /**
+   * True when a plain revoke (without terminate) must stop this request while it runs. Girder
+   * Worker's docker_run polls the worker's revoked list and stops its container: that is how
+   * Girder's cancel (a revoke without terminate) reaches a running job.
+   */
+  stopsOnRevoke?(request: TaskRequest): boolean;
 }
 
 /** A task function: Celery's args positionally, kwargs (and the task id, retries, signal) in `ctx`. */

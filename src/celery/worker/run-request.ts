@@ -21,6 +21,8 @@ export interface RunRequestOptions {
   reporter: Reporter;
   /** Kills the task's containers at once (the hard time limit; revoke with SIGKILL). */
   kill: (taskId: string) => Promise<void>;
+  /** The worker's log, handed to the task. */
+  log?: ((line: string) => void) | undefined;
   /** How long to wait for a task to end after its hard time limit killed it. */
   settleMs?: number;
 }
@@ -61,7 +63,9 @@ export async function runRequest(entry: WorkerRequest, options: RunRequestOption
     );
   }
   const running = Promise.resolve()
-    .then(() => entry.task.run(request, { signal: controller.signal, reporter: options.reporter }))
+    .then(() =>
+      entry.task.run(request, { signal: controller.signal, reporter: options.reporter, log: options.log }),
+    )
     .then(
       (value): RunOutcome => ({ kind: 'success', value }),
       (error: unknown): RunOutcome => classify(error, controller.signal, entry),

@@ -151,7 +151,11 @@ export class TaskPipeline {
     if (request.delivery.redelivered) await this.#deps.redelivered?.(request);
     const report = this.#deps.report;
     await report.started(request);
-    const outcome = await runRequest(entry, { reporter: new EventReporter(), kill: this.#deps.kill });
+    const outcome = await runRequest(entry, {
+      reporter: new EventReporter(),
+      kill: this.#deps.kill,
+      log: this.#deps.log,
+    });
     const runtime = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const ref: TaskRef = { id: request.id, name: request.name, request };
     switch (outcome.kind) {
@@ -203,7 +207,11 @@ export class TaskPipeline {
     const expired = request.expires !== undefined && request.expires.getTime() <= Date.now();
     if (!expired && !this.#deps.revoked.has(request.id)) return false;
     this.#deps.book.remove(entry);
-    void this.#revoked(entry, { terminated: false, signum: null, expired }).catch(() => undefined);
+    void (async () => {
+      // Celery's task_revoked comes first, so that whoever sees REVOKED sees its Girder job ended.
+      await entry.task.dropped?.(request, { log: this.#deps.log }).catch(() => undefined);
+      await this.#revoked(entry, { terminated: false, signum: null, expired });
+    })().catch(() => undefined);
     return true;
   }
 
@@ -252,7 +260,10 @@ export class TaskPipeline {
     }
   }
 
-  /** revoke: remember the ids; drop waiting copies now; stop running ones when `terminate`. */
+  /**
+   * revoke: remember the ids; drop waiting copies now; stop running ones when `terminate`, or
+   * when their task stops on any revoke (docker_run with a Girder job: Girder's cancel).
+   */
   revoke(ids: readonly string[], terminate: boolean, signal: string): string[] {
     const terminated: string[] = [];
     for (const id of ids) {
@@ -262,11 +273,16 @@ export class TaskPipeline {
           const wasScheduled = entry.state === 'scheduled';
           this.#dropIfRevokedOrExpired(entry);
           if (wasScheduled) this.#deps.prefetchChanged();
-        } else if (terminate && !entry.controller.signal.aborted) {
+        } else if (entry.controller.signal.aborted) {
+          continue;
+        } else if (terminate) {
           entry.terminated = { signal };
           entry.controller.abort(new TaskCancelledError(`The task was revoked (terminated with ${signal})`));
           if (/^(SIG)?KILL$|^9$/i.test(signal)) this.#deps.kill(id).catch(() => undefined);
           terminated.push(id);
+        } else if (entry.task.stopsOnRevoke?.(entry.request)) {
+          entry.terminated = { signal: 'SIGTERM' };
+          entry.controller.abort(new TaskCancelledError('The task was revoked'));
         }
       }
     }

@@ -120,6 +120,8 @@ export class JobUpdateQueue {
       const from = this.status;
       const choice = this.#choose(targets);
       if (!choice) {
+        // While Girder cancels the job, the task's later phases are of no interest: it is stopping.
+        if (from === JobStatus.CANCELING) return;
         await this.#note(
           `The job stays ${from === null ? 'as it is' : statusName(from)}: Girder allows no ` +
             `${targets.map(statusName).join(' nor ')} from there`,
