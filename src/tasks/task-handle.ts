@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { LongshoreError, TaskCancelledError } from '../errors.js';
+import type { GirderJob } from '../girder/job/create-job.js';
 import { EventReporter, type ReporterEvents } from '../task/reporter.js';
 import { READY_STATES, type TaskState } from '../task/task-state.js';
 
@@ -37,6 +38,7 @@ export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
   readonly #outcome: Promise<R>;
   readonly #controls: HandleControls | undefined;
   #state: TaskState = 'PENDING';
+  #job: Promise<GirderJob | undefined> = Promise.resolve(undefined);
 
   /** @internal Runners create handles; users get them from `delay()` / `applyAsync()`. */
   constructor(
@@ -68,6 +70,22 @@ export class TaskHandle<R> extends EventEmitter<ReporterEvents> {
     );
     // A caller that never asks for the outcome must not crash the process with an unhandled rejection.
     this.#outcome.catch(() => undefined);
+  }
+
+  /**
+   * The Girder job that follows the task: its document once created (`dockerRun.delay` with
+   * girderJob* options and Girder configured), undefined when no job is created. Rejects when the
+   * job could not be created (the task then never runs, and `get()` rejects too).
+   */
+  get job(): Promise<GirderJob | undefined> {
+    return this.#job;
+  }
+
+  /** @internal The job created for this task. */
+  followJob(job: Promise<GirderJob>): void {
+    this.#job = job;
+    // Like the outcome: a caller that never asks for the job must not crash the process.
+    job.catch(() => undefined);
   }
 
   get status(): TaskState {

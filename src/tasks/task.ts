@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getConfiguration } from '../config.js';
 import { TaskCancelledError } from '../errors.js';
+import type { GirderJob } from '../girder/job/create-job.js';
 import type { Reporter } from '../task/reporter.js';
 import { sendTask, type WireCall } from '../celery/client/send-task.js';
 import { parseApplyOptions, type ApplyOptions, type ParsedApplyOptions } from './apply-options.js';
@@ -16,6 +17,24 @@ export interface TaskExecutionContext {
   kwargs: Record<string, unknown>;
   /** How often the task was retried before this run (0 on the first). */
   retries: number;
+  /** The id of the Girder job that follows this run, if one does. */
+  girderJobId?: string | undefined;
+}
+
+/**
+ * @internal What follows a task from before it is sent or started: a Girder job, created first.
+ * A message is published only once `headers` (what a worker needs to update the job) resolve; a
+ * run in this process goes through `follow`.
+ */
+export interface TaskFollower {
+  readonly headers: Promise<Record<string, unknown>>;
+  /** What the handle exposes as `job`. */
+  readonly job: Promise<GirderJob>;
+  follow<R>(
+    run: (reporter: Reporter, girderJobId: string) => Promise<R>,
+    reporter: Reporter,
+    signal: AbortSignal,
+  ): Promise<R>;
 }
 
 /**
@@ -35,11 +54,28 @@ export class Task<
 
   /** Celery's `apply_async(args, kwargs, **options)`. */
   applyAsync(args: Args, kwargs?: Kwargs, options: ApplyOptions = {}): TaskHandle<Result> {
-    const parsed = parseApplyOptions(options);
+    return this.launch(args, kwargs, parseApplyOptions(options));
+  }
+
+  /** @internal Sends the call to a worker, or runs it here; `follower` follows it from the start. */
+  protected launch(
+    args: Args,
+    kwargs: Kwargs | undefined,
+    parsed: ParsedApplyOptions,
+    follower?: TaskFollower,
+  ): TaskHandle<Result> {
     const broker = getConfiguration().broker;
-    if (broker && !parsed.inProcess)
-      return sendTask<Result>(broker, this.name, this.toWire(args, kwargs), parsed);
-    return this.#runHere(args, kwargs, parsed);
+    const handle =
+      broker && !parsed.inProcess
+        ? sendTask<Result>(
+            broker,
+            this.name,
+            { ...this.toWire(args, kwargs), ...(follower ? { lateHeaders: follower.headers } : {}) },
+            parsed,
+          )
+        : this.#runHere(args, kwargs, parsed, follower);
+    if (follower) handle.followJob(follower.job);
+    return handle;
   }
 
   delay(...args: Args): TaskHandle<Result> {
@@ -51,7 +87,12 @@ export class Task<
     return { args, kwargs: kwargs ?? {} };
   }
 
-  #runHere(args: Args, kwargs: Kwargs | undefined, options: ParsedApplyOptions): TaskHandle<Result> {
+  #runHere(
+    args: Args,
+    kwargs: Kwargs | undefined,
+    options: ParsedApplyOptions,
+    follower: TaskFollower | undefined,
+  ): TaskHandle<Result> {
     const taskId = options.taskId ?? randomUUID();
     const controller = new AbortController();
     const external = options.signal;
@@ -59,9 +100,7 @@ export class Task<
       if (external.aborted) controller.abort(external.reason);
       else external.addEventListener('abort', () => controller.abort(external.reason), { once: true });
     }
-    return new TaskHandle<Result>(taskId, controller, async (reporter) => {
-      // Let the caller attach listeners before the first event.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+    const run = async (reporter: Reporter, girderJobId?: string): Promise<Result> => {
       await waitUntilDue(options, controller.signal);
       if (!controller.signal.aborted && isExpired(options)) {
         controller.abort(new TaskCancelledError('The task expired before it started'));
@@ -75,9 +114,14 @@ export class Task<
       }
       reporter.status('STARTED');
       return this.execute(
-        { taskId, signal: controller.signal, reporter, kwargs: kwargs ?? {}, retries: 0 },
+        { taskId, signal: controller.signal, reporter, kwargs: kwargs ?? {}, retries: 0, girderJobId },
         ...args,
       );
+    };
+    return new TaskHandle<Result>(taskId, controller, async (reporter) => {
+      // Let the caller attach listeners before the first event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return follower ? follower.follow(run, reporter, controller.signal) : run(reporter);
     });
   }
 }

@@ -18,6 +18,11 @@ export interface WireCall {
   args: readonly unknown[];
   kwargs: Readonly<Record<string, unknown>>;
   headers?: Record<string, unknown>;
+  /**
+   * Headers known only later (a Girder job's, created first): the message is published once they
+   * resolve, and the task fails unsent if they reject. They never replace Celery's own.
+   */
+  lateHeaders?: Promise<Record<string, unknown>>;
   /** `[args, kwargs, embed]` → JSON text; default: Girder Worker's jsonpickle codec. */
   encodeBody?: (body: [readonly unknown[], Readonly<Record<string, unknown>>, TaskEmbed]) => string;
 }
@@ -89,6 +94,7 @@ export class CeleryClient {
       ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...((call.encodeBody ?? this.#encodeBody) ? { encodeBody: call.encodeBody ?? this.#encodeBody } : {}),
     });
+    call.lateHeaders?.catch(() => undefined);
     const controller = new AbortController();
     const revoke = (revokeOptions: RevokeOptions): Promise<void> => this.revoke(id, revokeOptions);
     controller.signal.addEventListener(
@@ -109,6 +115,9 @@ export class CeleryClient {
       async (reporter) => {
         const waiter = options.ignoreResult ? undefined : this.#waiters.wait(id, reporter);
         try {
+          if (call.lateHeaders) {
+            message.properties.headers = { ...(await call.lateHeaders), ...message.properties.headers };
+          }
           const channel = await this.#channelFor(queue);
           await channel.publish('', queue, message.body, message.properties);
         } catch (error) {
