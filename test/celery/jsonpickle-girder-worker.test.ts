@@ -21,6 +21,9 @@ import { GirderFileIdToStream } from '../../src/girder/transforms/girder-file-id
 import { GirderFileIdToVolume } from '../../src/girder/transforms/girder-file-id-to-volume.js';
 import { GirderFolderIdToVolume } from '../../src/girder/transforms/girder-folder-id-to-volume.js';
 import { GirderItemIdToVolume } from '../../src/girder/transforms/girder-item-id-to-volume.js';
+import { GirderUploadVolumePathJobArtifact } from '../../src/girder/transforms/girder-upload-volume-path-job-artifact.js';
+import { GirderUploadVolumePathToFolder } from '../../src/girder/transforms/girder-upload-volume-path-to-folder.js';
+import { GirderUploadVolumePathToItem } from '../../src/girder/transforms/girder-upload-volume-path-to-item.js';
 import {
   BindMountVolume,
   ChunkedTransferEncodingStream,
@@ -194,6 +197,19 @@ describe('decoding the captured docker_run messages', () => {
     expect(stream).toBeInstanceOf(GirderFileIdToStream);
     expect(stream.gc).toBe(file.gc);
     expect((ca[9] as Connect).output).toBeInstanceOf(NamedInputPipe);
+
+    const [toItem, toFolder, artifact] = decodeResultHooks(capture.headers.girder_result_hooks) as [
+      GirderUploadVolumePathToItem,
+      GirderUploadVolumePathToFolder,
+      GirderUploadVolumePathJobArtifact,
+    ];
+    expect(toItem).toBeInstanceOf(GirderUploadVolumePathToItem);
+    expect(toItem.volumePath.filename).toBe('result.txt');
+    expect(toItem.gc).toEqual(file.gc);
+    expect(toFolder).toBeInstanceOf(GirderUploadVolumePathToFolder);
+    expect(artifact).toBeInstanceOf(GirderUploadVolumePathJobArtifact);
+    expect([artifact.uploadOnException, artifact.runOnFailure]).toEqual([true, true]);
+    expect(artifact.volumePath.volume).toBe(TemporaryVolume.default);
   });
 
   it('docker_run_girder.json: registered Girder classes get the shared gc and volumes', () => {

@@ -7,6 +7,15 @@ import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createGirderConnection, isGirderConnection } from '../../src/girder/girder-connection.js';
 import {
+  GirderFileIdToStream,
+  GirderFileIdToVolume,
+  GirderFolderIdToVolume,
+  GirderItemIdToVolume,
+  GirderUploadVolumePathJobArtifact,
+  GirderUploadVolumePathToFolder,
+  GirderUploadVolumePathToItem,
+} from '../../src/girder/index.js';
+import {
   DOCKER_TRANSFORM_CLASSES,
   GIRDER_TRANSFORM_CLASSES,
   createGirderWorkerRegistry,
@@ -167,8 +176,9 @@ describe('messages made by Python jsonpickle', () => {
 
   it('many_references: every shared Python object is one longshore object', () => {
     const scenario = pythonScenario('many_references');
+    // The real class checks its id: this scenario's 'fid' is none.
     expect(() => girderWorkerClasses.decodeText(scenario.json)).toThrow(
-      'Unknown Python class girder_worker.docker.transforms.girder.GirderFileIdToStream in the task message',
+      'Invalid girder_worker.docker.transforms.girder.GirderFileIdToStream in the task message: Invalid fileId: "fid"',
     );
     const [args, kwargs] = registryWithGirderStubs().decodeText(scenario.json) as [
       unknown[],
@@ -366,6 +376,28 @@ describe('messages made by longshore, read by Python jsonpickle', () => {
       EMBED,
     ]);
     expect(girderWorkerClasses.encode(body)).toEqual(JSON.parse(pythonScenario('local_transforms').json));
+  });
+
+  it('the same text as Python sends for Girder transforms and result hooks, sharing one gc', () => {
+    const gc = createGirderConnection('http://girder:8080/api/v1/', 'TOKEN123456');
+    const value = {
+      container_args: [
+        new GirderFileIdToVolume('5f0000000000000000000001', { gc }),
+        new GirderFileIdToVolume('5f0000000000000000000002', { filename: 'renamed.bin', gc }),
+        new GirderFolderIdToVolume('5f0000000000000000000003', { gc }),
+        new GirderItemIdToVolume('5f0000000000000000000004', { gc }),
+        new Connect(new GirderFileIdToStream('5f0000000000000000000005', { gc }), new NamedInputPipe('in')),
+      ],
+      hooks: [
+        new GirderUploadVolumePathToItem(new VolumePath('out.tif'), '5f0000000000000000000006', { gc }),
+        new GirderUploadVolumePathToFolder(new VolumePath('dir'), '5f0000000000000000000007', {
+          deleteFile: true,
+          gc,
+        }),
+        new GirderUploadVolumePathJobArtifact(new VolumePath('debug'), { uploadOnException: true, gc }),
+      ],
+    };
+    expect(girderWorkerClasses.encode(value)).toEqual(JSON.parse(pythonScenario('girder_transforms').json));
   });
 
   it('result hooks are flattened one by one, as Girder Worker does', () => {

@@ -2,6 +2,9 @@ import { GirderFileIdToStream } from '../../girder/transforms/girder-file-id-to-
 import { GirderFileIdToVolume } from '../../girder/transforms/girder-file-id-to-volume.js';
 import { GirderFolderIdToVolume } from '../../girder/transforms/girder-folder-id-to-volume.js';
 import { GirderItemIdToVolume } from '../../girder/transforms/girder-item-id-to-volume.js';
+import { GirderUploadVolumePathJobArtifact } from '../../girder/transforms/girder-upload-volume-path-job-artifact.js';
+import { GirderUploadVolumePathToFolder } from '../../girder/transforms/girder-upload-volume-path-to-folder.js';
+import { GirderUploadVolumePathToItem } from '../../girder/transforms/girder-upload-volume-path-to-item.js';
 import { volumeForPython } from './docker-transforms.js';
 import { GIRDER_TRANSFORM_CLASSES as G } from './girder-client.js';
 import type { PythonClassRegistry } from './registry.js';
@@ -44,6 +47,32 @@ export function installGirderTransforms(registry: PythonClassRegistry): void {
           folderName: ctx.optionalString('_folder_name'),
           gc: ctx.girderConnection('gc'),
         }),
+    )
+    .register(
+      G.GirderUploadVolumePathToItem,
+      (_s, ctx) =>
+        new GirderUploadVolumePathToItem(ctx.volumePath('_volumepath'), ctx.string('item_id'), {
+          deleteFile: ctx.boolean('delete_file', false),
+          gc: ctx.girderConnection('gc'),
+        }),
+    )
+    .register(
+      G.GirderUploadVolumePathToFolder,
+      (_s, ctx) =>
+        new GirderUploadVolumePathToFolder(ctx.volumePath('_volumepath'), ctx.string('folder_id'), {
+          deleteFile: ctx.boolean('delete_file', false),
+          gc: ctx.girderConnection('gc'),
+        }),
+    )
+    .register(
+      G.GirderUploadVolumePathJobArtifact,
+      (_s, ctx) =>
+        new GirderUploadVolumePathJobArtifact(ctx.volumePath('_volumepath'), {
+          jobId: ctx.optionalString('job_id'),
+          name: ctx.optionalString('name'),
+          uploadOnException: ctx.boolean('_upload_on_exception', false),
+          gc: ctx.girderConnection('gc'),
+        }),
     );
 
   registry
@@ -78,6 +107,38 @@ export function installGirderTransforms(registry: PythonClassRegistry): void {
         _volume: volumeForPython(t.volume, 'GirderFolderIdToVolume'),
         _folder_name: t.folderName ?? null,
         _folder_path: null,
+      },
+    }))
+    // Python's attribute order; `upload_kwargs` are girder_client's extra upload arguments.
+    .registerEncoder(GirderUploadVolumePathToItem, (h) => ({
+      classPath: G.GirderUploadVolumePathToItem,
+      state: {
+        gc: h.gc,
+        item_id: h.itemId,
+        upload_kwargs: {},
+        delete_file: h.deleteFile,
+        _volumepath: h.volumePath,
+      },
+    }))
+    .registerEncoder(GirderUploadVolumePathToFolder, (h) => ({
+      classPath: G.GirderUploadVolumePathToFolder,
+      state: {
+        gc: h.gc,
+        folder_id: h.folderId,
+        upload_kwargs: {},
+        delete_file: h.deleteFile,
+        must_exist: true,
+        _volumepath: h.volumePath,
+      },
+    }))
+    .registerEncoder(GirderUploadVolumePathJobArtifact, (h) => ({
+      classPath: G.GirderUploadVolumePathJobArtifact,
+      state: {
+        gc: h.gc,
+        job_id: h.jobId,
+        name: h.name,
+        _volumepath: h.volumePath,
+        _upload_on_exception: h.uploadOnException,
       },
     }));
 }
