@@ -10,7 +10,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireAdmin, requireToken, requireUser } from './auth.js';
+import { currentUser, requireAdmin, requireToken, requireUser } from './auth.js';
 import { drainRequestBody, readRequestBody } from './body.js';
 import { RequestContext, type ServerState } from './context.js';
 import { RestError, errorAnswer, noMatchingRoute } from './errors.js';
@@ -337,7 +337,8 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
       if (res.headersSent) {
         res.destroy();
       } else {
-        const answer = errorAnswer(err, (ctx.user ?? null) !== null, ctx.requestUid);
+        // Like _handleAccessException, which asks getCurrentUser() (with the route's scopes) afresh.
+        const answer = errorAnswer(err, currentUser(ctx) !== null, ctx.requestUid);
         if (answer.status === 500) console.error('girder test server: unexpected error', err);
         this.#sendJson(ctx, answer.status, answer.body);
       }
