@@ -17,6 +17,7 @@ import { useLeakChecks } from '../helpers/leaks.js';
 import { rejection } from '../helpers/task.js';
 import { BROKER, useBroker } from '../celery/helpers/broker.js';
 import { useWorkerProcesses, type WorkerProcess } from '../celery/helpers/worker-process.js';
+import { pidboxQueueName } from '../../src/celery/pidbox/pidbox-names.js';
 import { useGirder } from './helpers/girder.js';
 import { TokenScope, type Doc } from './server/index.js';
 
@@ -28,15 +29,39 @@ const girder = useGirder();
 /** A `longshore worker` process on its own queue, ready to take tasks. */
 async function startWorker(label: string): Promise<{ queue: string; worker: WorkerProcess }> {
   const queue = broker.queue(label);
-  const worker = spawnWorker(
-    ['--queues', queue, '--concurrency', '2', '--hostname', broker.hostname(label)],
-    {
-      LONGSHORE_TMP_ROOT: leaks.tempRoot,
-    },
-  );
+  const hostname = broker.hostname(label);
+  const worker = spawnWorker(['--queues', queue, '--concurrency', '2', '--hostname', hostname], {
+    LONGSHORE_TMP_ROOT: leaks.tempRoot,
+  });
   await worker.waitFor(/Connected to/);
+  await waitForControlQueue(hostname);
   configure({ broker: BROKER });
   return { queue, worker };
+}
+
+/**
+ * The worker's remote control queue exists: a revoke (Girder's cancel) broadcast before it
+ * does reaches no one, as with Celery. The queue is exclusive to the worker's connection, so a
+ * passive declare from here is refused as locked once it exists.
+ */
+async function waitForControlQueue(hostname: string): Promise<void> {
+  const name = pidboxQueueName(hostname);
+  await expect
+    .poll(
+      async () => {
+        const channel = await broker.admin.connection.channel();
+        try {
+          await channel.checkQueue(name);
+          return true;
+        } catch (error) {
+          return !/NOT.FOUND/.test(String(error));
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      },
+      { timeout: 30_000, interval: 100 },
+    )
+    .toBe(true);
 }
 
 /** A job as Girder creates one for a Celery task, and the headers Girder sends with the task. */
