@@ -1,7 +1,5 @@
 // Injected faults: what a flaky network or an overloaded Girder does to a client. They act after
 // routing, before authentication and the handler, the way a proxy or a failing server would.
-import { randomUUID } from 'node:crypto';
-
 export interface FaultMatch {
   method?: string;
   /** Tested against the path without /api/v1 and without the query, e.g. '/file/<id>/download'. */
@@ -30,10 +28,9 @@ function take<T>(list: Counted<T>[], pick: (entry: Counted<T>) => boolean): T | 
 }
 
 /** The Girder-shaped body of an injected failure, by status. */
-export function faultBody(status: number): Record<string, unknown> {
-  if (status >= 500) {
-    return { message: 'An unexpected error occurred on the server.', type: 'internal', uid: randomUUID() };
-  }
+export function faultBody(status: number, requestUid: string): Record<string, unknown> {
+  if (status >= 500)
+    return { message: 'An unexpected error occurred on the server.', type: 'internal', uid: requestUid };
   if (status === 401) return { message: 'You must be logged in.', type: 'access' };
   if (status === 403) return { message: 'Access denied.', type: 'access' };
   return { message: `Injected fault (HTTP ${status}).`, type: 'rest' };

@@ -1,11 +1,11 @@
 // The Girder test server: an in-process stand-in for Girder's REST API (see girder-test-server.ts).
-export {
-  startGirderTestServer,
-  type GirderTestServer,
-  type GirderTestServerOptions,
-  type JobInfoSpec,
-  type RecordedRequest,
-} from './girder-test-server.js';
+export { startGirderTestServer } from './girder-test-server.js';
+export type {
+  GirderTestServer,
+  GirderTestServerOptions,
+  JobInfoSpec,
+  RecordedRequest,
+} from './server-api.js';
 export type { Doc } from './store.js';
 export type { FaultMatch } from './faults.js';
 export { TokenScope } from './auth.js';
