@@ -4,7 +4,12 @@
  */
 
 // Tasks
-export { dockerRun, DOCKER_RUN_TASK_NAME, type DockerRunCallOptions } from './tasks/docker-run-task.js';
+export {
+  dockerRun,
+  DOCKER_RUN_TASK_NAME,
+  type DockerRunCallOptions,
+  type DockerRunKwargs,
+} from './tasks/docker-run-task.js';
 export { Task, type ApplyOptions, type TaskExecutionContext } from './tasks/task.js';
 export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } from './tasks/task-handle.js';
 export type { DockerRunOptions } from './docker/docker-run-options.js';
@@ -51,8 +56,60 @@ export {
   type RetryOptions,
 } from './celery/errors.js';
 
-// Girder: the client, its errors, the transforms and result hooks that move data in and out
-export * from './girder/index.js';
+// Girder: the client, its errors, the transforms and result hooks that move data in and out, jobs
+export {
+  GirderClient,
+  createGirderConnection,
+  GirderError,
+  GirderHttpError,
+  GirderConfigError,
+  GirderTransferError,
+  GirderUploadError,
+  GirderFileIdToVolume,
+  GirderFileIdToStream,
+  GirderItemIdToVolume,
+  GirderFolderIdToVolume,
+  GirderUploadVolumePathToItem,
+  GirderUploadVolumePathToFolder,
+  GirderUploadVolumePathJobArtifact,
+  GirderUploadJobArtifact,
+  GirderUploadStream,
+  uploadFileToItem,
+  uploadFileToFolder,
+  uploadPathToItem,
+  uploadPathToFolder,
+  uploadJobArtifacts,
+  GirderJobReporter,
+  JobStatus,
+  buildJobInfoSpec,
+  createGirderJob,
+  CREATE_JOB_SCOPE,
+  type GirderClientOptions,
+  type RequestOptions,
+  type GirderConnection,
+  type GirderFile,
+  type GirderItem,
+  type GirderFolder,
+  type GirderFileIdToVolumeOptions,
+  type GirderFileIdToStreamOptions,
+  type GirderItemIdToVolumeOptions,
+  type GirderFolderIdToVolumeOptions,
+  type GirderUploadVolumePathToItemOptions,
+  type GirderUploadVolumePathToFolderOptions,
+  type GirderJobArtifactOptions,
+  type GirderUploadStreamOptions,
+  type UploadFileOptions,
+  type UploadPathOptions,
+  type UploadedFile,
+  type JobArtifactOptions,
+  type JobArtifacts,
+  type GirderJobReporterOptions,
+  type JobOutcome,
+  type JobStatusCode,
+  type JobInfoSpec,
+  type GirderJob,
+  type GirderJobOptions,
+} from './girder/index.js';
 
 // Transforms
 export {
