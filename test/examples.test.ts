@@ -33,6 +33,7 @@ const expectedOutput: Record<string, RegExp> = {
   'progress-from-node.ts': /node: got all 5 progress events in order/,
   'chunked-transfer-encoding-stream.ts': /server received 8388608 bytes \(chunked\)/,
   'cancel.ts': /status REVOKED/,
+  'girder-round-trip.ts': /uploaded sum\.txt holds 29998 \(expected 29998\)\njob status 3/,
 };
 
 describe('examples/', () => {
