@@ -3,7 +3,7 @@
 // straight into Girder with a known or an unknown size. Failures are typed, name what was being
 // done, never show the token, and leave nothing behind.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,7 @@ import {
   ContainerExitError,
   GirderClient,
   GirderHttpError,
+  GirderUploadError,
   GirderUploadStream,
   GirderUploadVolumePathToFolder,
   GirderUploadVolumePathToItem,
@@ -22,6 +23,9 @@ import {
   VolumePath,
   createGirderConnection,
   dockerRun,
+  uploadFileToItem,
+  uploadPathToFolder,
+  uploadPathToItem,
   type TaskHandle,
 } from '../../src/index.js';
 import { BUSYBOX } from '../helpers/docker.js';
@@ -403,6 +407,51 @@ describe('GirderUploadVolumePathToFolder', () => {
       'POST file',
       'POST file/chunk',
       'POST file/chunk',
+    ]);
+  });
+});
+
+describe('the upload functions', () => {
+  it('uploadFileToItem takes another name; a missing file or a symbolic link is a GirderUploadError', async () => {
+    const { item } = newItem('direct');
+    const file = join(scratch, 'direct.bin');
+    await writeFile(file, seqBytes(1000));
+    const api = client();
+    const uploaded = await uploadFileToItem(api, item._id, file, { name: 'named.bin' });
+    expect(uploaded).toMatchObject({ hostPath: file, name: 'named.bin', size: 1000, outcome: 'created' });
+    expect(await contentsOf(item._id)).toEqual({ 'named.bin': seqBytes(1000) });
+    const again = await uploadFileToItem(api, item._id, file, { name: 'named.bin' });
+    expect([again.outcome, again.fileId]).toEqual(['skipped', uploaded.fileId]);
+
+    const missing = (await rejection(
+      uploadFileToItem(api, item._id, join(scratch, 'nope')),
+    )) as GirderUploadError;
+    expect(missing).toBeInstanceOf(GirderUploadError);
+    expect(missing.message).toBe(
+      `Could not upload nope to item ${item._id}: ${join(scratch, 'nope')} does not exist`,
+    );
+    const link = join(scratch, 'link.bin');
+    await symlink(file, link);
+    const linked = (await rejection(uploadPathToItem(api, item._id, link))) as GirderUploadError;
+    expect(linked.message).toContain('is a symbolic link (never followed)');
+  });
+
+  it('uploadPathToFolder returns what it did with each file', async () => {
+    const target = newFolder('direct');
+    const dir = join(scratch, 'tree');
+    await mkdir(join(dir, 'inner'), { recursive: true });
+    await writeFile(join(dir, 'one.txt'), '1');
+    await writeFile(join(dir, 'inner', 'two.txt'), '22');
+    const done = await uploadPathToFolder(client(), target._id, dir, { deleteFile: true });
+    expect(done.map((f) => [f.name, f.size, f.outcome])).toEqual([
+      ['two.txt', 2, 'created'],
+      ['one.txt', 1, 'created'],
+    ]);
+    expect(existsSync(dir)).toBe(false);
+    expect(await treeOf(target._id)).toEqual([
+      'inner/',
+      'inner/two.txt/two.txt: "22"',
+      'one.txt/one.txt: "1"',
     ]);
   });
 });

@@ -34,7 +34,9 @@ export interface GirderUploadStreamOptions {
  *
  * Girder must know a file's size when its upload opens. With `size` given, the upload opens
  * before the container starts writing and each chunk streams from the pipe as it arrives, with
- * no temporary file; the container must then write exactly that many bytes. Without it, up to
+ * no temporary file; the container must then write exactly that many bytes, and must not pause
+ * within a chunk for longer than the client's `timeoutMs` (60 s by default), which would drop the
+ * chunk's request (a stream cannot be sent again). Without a size, up to
  * one chunk (`chunkSize`, 64 MiB by default) is held in memory and uploaded once the container
  * closes the pipe; a longer stream spills to a file in a temporary directory of the task (removed
  * when the task ends) and is uploaded from there once the stream has ended.

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { backoffDelay, sleep } from '../../celery/amqp/backoff.js';
+import { messageOf } from '../../errors.js';
 import { GirderHttpError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { GirderUploadError } from './upload-error.js';
@@ -25,8 +26,8 @@ export async function sendBody<T>(
   path: string,
   request: BodyRequest,
 ): Promise<T> {
-  // A body that fails on our side (a file that changed) is the error to report, not the broken
-  // request it causes.
+  // A body that fails on our side (a file that changed or cannot be read) is the error to report,
+  // not the broken request it causes, which would look like Girder's fault and be retried.
   let bodyError: unknown;
   request.body.once('error', (error) => {
     bodyError = error;
@@ -41,7 +42,12 @@ export async function sendBody<T>(
     });
     return response.data;
   } catch (error) {
-    throw bodyError instanceof GirderUploadError ? bodyError : error;
+    if (bodyError === undefined) throw error;
+    throw bodyError instanceof GirderUploadError
+      ? bodyError
+      : new GirderUploadError(`Could not ${request.action}: reading failed: ${messageOf(bodyError)}`, {
+          cause: bodyError,
+        });
   } finally {
     request.body.destroy();
   }
