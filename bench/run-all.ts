@@ -17,6 +17,8 @@ const BENCHMARKS = [
   'stream-in.ts',
   'stream-out.ts',
   'trivial-task.ts',
+  'girder-download.ts',
+  'girder-upload.ts',
   'celery-trivial.ts',
   'celery-parallel.ts',
   'celery-noop.ts',

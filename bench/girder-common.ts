@@ -1,0 +1,304 @@
+/**
+ * What the Girder benchmarks (`girder-download`, `girder-upload`) share: the Girder test server in
+ * a process of its own (girder-server-process.ts), curl against it, rounds that alternate
+ * longshore and raw runs, and the tables.
+ *
+ * The server runs apart so that this process's RSS is longshore's alone and the server's CPU is
+ * not on longshore's event loop; both sides of every ratio talk to the same server, in the same
+ * run. Its CPU time per run is printed too: on a 2-core machine the server, the client and the
+ * container share the CPUs, and the server is often what sets the pace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { GirderClient, configure } from '../src/index.js';
+import {
+  MiB,
+  RssSampler,
+  fmt,
+  idleRss,
+  mb,
+  median,
+  onCleanup,
+  printTable,
+  type TracedRequest,
+} from './lib.js';
+
+export const THROUGHPUT_TARGET = 0.8;
+export const MEMORY_TARGET_BYTES = 100e6;
+/** The Girder test server prefixes every route with this. */
+export const API_PREFIX = '/api/v1/';
+
+/** What girder-server-process.ts prints once it serves. */
+export interface ServerInfo {
+  apiUrl: string;
+  token: string;
+  folderId: string;
+  itemId: string;
+  /** The file of `fileBytes` pseudo-random bytes; null when none was asked for. */
+  fileId: string | null;
+  fileBytes: number;
+  emptyFileId: string;
+  /** Where the server keeps finished files, as `<filesDir>/<fileId>`. */
+  filesDir: string;
+  pid: number;
+}
+
+export interface GirderServer {
+  info: ServerInfo;
+  /** A client of this process for setup and checks (never inside a timed run). */
+  client: GirderClient;
+  /** The server process's CPU time so far (user + system), ms. */
+  cpuMs(): number;
+  /** The server process's RSS now, bytes. */
+  rss(): number;
+}
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./girder-server-process.ts', import.meta.url));
+
+/**
+ * Starts the server process (seeding a file of `fileBytes` when asked) and points longshore at it
+ * (`configure({ girder })`). The cleanup closes it, which deletes its files; if this process dies
+ * first, the server sees its stdin close and closes too.
+ */
+export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', SERVER_SCRIPT, ...(fileBytes > 0 ? ['--file-bytes', String(fileBytes)] : [])],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  onCleanup('stop the Girder test server', () => stopServer(child));
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(
+      () => reject(new Error('the Girder test server did not start in 180 s')),
+      180_000,
+    );
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as ServerInfo);
+      } catch (error) {
+        reject(new Error(`the Girder test server printed ${line}`, { cause: error }));
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the Girder test server exited ${code ?? signal} before it served`));
+    });
+  });
+  configure({ girder: { apiUrl: info.apiUrl, token: info.token } });
+  const stat = (): string[] => readFileSync(`/proc/${info.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return {
+    info,
+    client: new GirderClient({ apiUrl: info.apiUrl, token: info.token }),
+    // utime and stime, fields 14 and 15 of proc(5), counted from the state (field 3), in 1/100 s.
+    cpuMs: () => {
+      const fields = stat();
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
+    rss: () => Number(stat()[21]) * 4096,
+  };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Size and rounds; the environment may shrink them for a quick try. */
+export function settings(): { bytes: number; rounds: number } {
+  const mib = Number(process.env.LONGSHORE_BENCH_MIB ?? 1024);
+  const rounds = Number(process.env.LONGSHORE_BENCH_RUNS ?? 5);
+  if (!Number.isInteger(mib) || mib <= 0) throw new Error('LONGSHORE_BENCH_MIB: a positive integer');
+  if (!Number.isInteger(rounds) || rounds <= 0) throw new Error('LONGSHORE_BENCH_RUNS: a positive integer');
+  return { bytes: mib * MiB, rounds };
+}
+
+/** The span from the first to the last of the requests that match, ms (NaN without one). */
+export function span(requests: TracedRequest[], match: (label: string) => boolean): number {
+  const matching = requests.filter((r) => match(r.label));
+  if (matching.length === 0 || matching.some((r) => r.end === undefined)) return NaN;
+  return Math.max(...matching.map((r) => r.end!)) - Math.min(...matching.map((r) => r.start));
+}
+
+/** One timed run. */
+export interface Sample {
+  /** Wall time of the whole run. */
+  ms: number;
+  /** The transfer alone, request start to the last byte (for curl its own `time_total`). */
+  transferMs: number;
+  /** CPU time on the client side: this process and its children, or the raw commands. */
+  cpuMs: number;
+}
+
+export interface Variant {
+  key: string;
+  /** What runs, for the printout. */
+  label: string;
+  side: 'longshore' | 'raw';
+  /** One timed run; `round` names what it makes. */
+  run(round: number): Promise<Sample>;
+  /** After each run, untimed: check what it did and remove what it left on the server. */
+  after?(round: number): Promise<void>;
+}
+
+export interface VariantResult {
+  variant: Variant;
+  samples: Sample[];
+  serverCpuMs: number[];
+  /** longshore only: this process's RSS peak, sampled every 50 ms during its runs. */
+  peakRss: number;
+  /** longshore only: the kernel's exact peak (VmHWM, reset before each run), when it can be reset. */
+  peakHwm: number;
+}
+
+export interface RoundsResult {
+  idleRss: number;
+  results: Map<string, VariantResult>;
+}
+
+/**
+ * `rounds` rounds of every variant, the order rotating from one round to the next so that no side
+ * always runs first (or right after another's disk writes). This process's RSS is sampled during
+ * the longshore runs only.
+ */
+export async function runRounds(
+  variants: Variant[],
+  rounds: number,
+  server: GirderServer,
+): Promise<RoundsResult> {
+  const idle = await idleRss();
+  const results = new Map<string, VariantResult>(
+    variants.map((variant) => [
+      variant.key,
+      { variant, samples: [], serverCpuMs: [], peakRss: 0, peakHwm: 0 },
+    ]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    const line: string[] = [];
+    for (const variant of order) {
+      const result = results.get(variant.key)!;
+      const sampler = new RssSampler();
+      const hwm = variant.side === 'longshore' && resetPeakRss();
+      if (variant.side === 'longshore') sampler.start(50);
+      const cpu0 = server.cpuMs();
+      let sample: Sample;
+      try {
+        sample = await variant.run(round);
+      } finally {
+        if (variant.side === 'longshore') {
+          result.peakRss = Math.max(result.peakRss, sampler.stop());
+          if (hwm) result.peakHwm = Math.max(result.peakHwm, peakRss());
+        }
+      }
+      result.serverCpuMs.push(server.cpuMs() - cpu0);
+      result.samples.push(sample);
+      await variant.after?.(round);
+      line.push(`${variant.key} ${fmt(sample.ms / 1000, 2)} s`);
+    }
+    console.log(`round ${round + 1}/${rounds}: ${line.join(', ')}`);
+  }
+  return { idleRss: idle, results };
+}
+
+/** Resets VmHWM to the current RSS (proc(5), clear_refs "5"); false where that is not allowed. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function peakRss(): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** MB/s of `bytes` in `ms`. */
+export function rate(bytes: number, ms: number): number {
+  return ms > 0 ? bytes / 1e6 / (ms / 1000) : NaN;
+}
+
+export interface Medians {
+  ms: number;
+  transferMs: number;
+  cpuMs: number;
+  serverCpuMs: number;
+}
+
+export function medians(result: VariantResult): Medians {
+  return {
+    ms: median(result.samples.map((s) => s.ms)),
+    transferMs: median(result.samples.map((s) => s.transferMs)),
+    cpuMs: median(result.samples.map((s) => s.cpuMs)),
+    serverCpuMs: median(result.serverCpuMs),
+  };
+}
+
+/** The per-variant table: every run, medians, throughputs, CPU. */
+export function printVariants(rounds: RoundsResult, bytes: number): void {
+  console.log();
+  for (const { variant } of rounds.results.values()) console.log(`${variant.key}: ${variant.label}`);
+  console.log();
+  printTable(
+    [
+      '',
+      'runs, wall (s)',
+      'wall median (s)',
+      'MB/s wall',
+      'transfer median (s)',
+      'MB/s transfer',
+      'client CPU (s)',
+      'server CPU (s)',
+    ],
+    [...rounds.results.values()].map((result) => {
+      const m = medians(result);
+      return [
+        result.variant.key,
+        result.samples.map((s) => fmt(s.ms / 1000, 2)).join(' '),
+        fmt(m.ms / 1000, 2),
+        fmt(rate(bytes, m.ms), 0),
+        fmt(m.transferMs / 1000, 2),
+        fmt(rate(bytes, m.transferMs), 0),
+        fmt(m.cpuMs / 1000, 2),
+        fmt(m.serverCpuMs / 1000, 2),
+      ];
+    }),
+  );
+  console.log('transfer: from the first request of the bytes to the last byte (longshore: traced on');
+  console.log("  Node's HTTP diagnostics channels; curl: its own time_total, summed over its requests).");
+  console.log('client CPU: this whole process and its children (longshore) or the raw commands');
+  console.log('  (curl, the docker CLI, dd); server CPU: the Girder test server process.');
+}
+
+/** The memory table of the longshore variants; returns each one's peak above idle. */
+export function printMemory(rounds: RoundsResult): Map<string, number> {
+  const above = new Map<string, number>();
+  const rows: string[][] = [['idle RSS', mb(rounds.idleRss), '', '', '']];
+  for (const result of rounds.results.values()) {
+    if (result.variant.side !== 'longshore') continue;
+    // The verdict takes the larger of the two peaks.
+    const exact = result.peakHwm > 0 ? result.peakHwm : 0;
+    const peak = Math.max(result.peakRss, exact) - rounds.idleRss;
+    above.set(result.variant.key, peak);
+    rows.push([
+      `${result.variant.key}: peak - idle`,
+      mb(result.peakRss - rounds.idleRss),
+      exact > 0 ? mb(exact - rounds.idleRss) : 'n/a',
+      `< ${mb(MEMORY_TARGET_BYTES)}`,
+      peak < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
+    ]);
+  }
+  console.log();
+  printTable(['memory (this process, RSS)', 'sampled 50 ms', 'exact (VmHWM)', 'target', ''], rows);
+  return above;
+}

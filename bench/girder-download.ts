@@ -1,0 +1,316 @@
+/**
+ * Girder -> container: a 1 GiB file of the Girder test server streamed by
+ * `Connect(GirderFileIdToStream(id), NamedInputPipe('in'))` into a container that reads it with
+ * `cat`, against curl downloading the same file from the same server (to /dev/null, and into the
+ * same container through `docker run -i`, which like longshore's figure includes a container's
+ * start). Rounds alternate the three; medians; this process's RSS sampled during longshore's runs.
+ *
+ *   npx tsx bench/girder-download.ts     (LONGSHORE_BENCH_MIB / LONGSHORE_BENCH_RUNS shrink it)
+ */
+import { Connect, GirderFileIdToStream, NamedInputPipe } from '../src/index.js';
+import {
+  BENCH_LABEL,
+  BUSYBOX,
+  DOCKER_CLI,
+  HttpTracer,
+  RUN_ID,
+  atLeast,
+  fmt,
+  heading,
+  main,
+  makeTempDir,
+  measure,
+  median,
+  mkfifo,
+  noiseCheck,
+  printTable,
+  rawContainer,
+  report,
+  run,
+  runPair,
+  runTask,
+  type SummaryRow,
+} from './lib.js';
+import {
+  MEMORY_TARGET_BYTES,
+  THROUGHPUT_TARGET,
+  medians,
+  printMemory,
+  printVariants,
+  rate,
+  runRounds,
+  settings,
+  startGirderServer,
+  type GirderServer,
+  type Sample,
+  type Variant,
+} from './girder-common.js';
+
+const SCRIPT = 'cat "$1" > /dev/null';
+const TIMEOUT_MS = 300_000;
+const ZERO_RUNS = 3;
+
+main(async () => {
+  const { bytes, rounds } = settings();
+  heading(`girder-download: ${fmt(bytes / 2 ** 20, 0)} MiB, ${rounds} rounds, medians`);
+  await noiseCheck();
+  console.log(`seeding the Girder test server (its own process) with ${bytes} bytes ...`);
+  const server = await startGirderServer(bytes);
+  const { info } = server;
+  const tracer = new HttpTracer();
+  const url = (fileId: string): string => `${info.apiUrl}/file/${fileId}/download`;
+
+  /** longshore: the file into the container's FIFO. */
+  const longshore = async (fileId: string, script = SCRIPT): Promise<Sample> => {
+    const traced = await tracer.trace(() =>
+      measure(() =>
+        runTask(BUSYBOX, {
+          entrypoint: ['sh', '-c', script, 'sh'],
+          containerArgs: [new Connect(new GirderFileIdToStream(fileId), new NamedInputPipe('in'))],
+        }),
+      ),
+    );
+    const download = traced.requests.find((r) => r.label.endsWith(`/file/${fileId}/download`));
+    const transferMs = download?.end === undefined ? NaN : download.end - download.start;
+    return { ms: traced.value.ms, cpuMs: traced.value.cpuMs, transferMs };
+  };
+
+  /** curl alone, to /dev/null. */
+  const curl = async (fileId: string, expected: number): Promise<Sample> => {
+    let out = '';
+    const m = await measure(async () => {
+      out = (
+        await run('curl', [
+          '-sS',
+          '--fail',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{size_download} %{time_total}',
+          '-H',
+          `Girder-Token: ${info.token}`,
+          url(fileId),
+        ])
+      ).stdout;
+    });
+    const [size, seconds] = out.trim().split(' ').map(Number);
+    if (size !== expected) throw new Error(`curl downloaded ${size} bytes, not ${expected}`);
+    return { ms: m.ms, cpuMs: m.cpuMs, transferMs: seconds! * 1000 };
+  };
+
+  /** curl piped into the same container, through the docker CLI's stdin. */
+  const curlDocker = async (
+    fileId: string,
+    script = 'cat > /dev/null',
+  ): Promise<Sample & { stdout: string }> => {
+    let stdout = '';
+    const m = await measure(async () => {
+      stdout = (
+        await run(
+          'bash',
+          [
+            '-c',
+            'set -o pipefail; curl -sS --fail -H "Girder-Token: $TOKEN" "$1" | "$2" run -i --rm --label "$3" "$4" sh -c "$5"',
+            'bash',
+            url(fileId),
+            DOCKER_CLI,
+            `${BENCH_LABEL}=${RUN_ID}`,
+            BUSYBOX,
+            script,
+          ],
+          { env: { ...process.env, TOKEN: info.token }, timeoutMs: TIMEOUT_MS },
+        )
+      ).stdout;
+    });
+    return { ms: m.ms, cpuMs: m.cpuMs, transferMs: NaN, stdout };
+  };
+
+  /**
+   * curl into a FIFO that the same container reads (bind-mounted): the raw path of a download
+   * into a container, as stream-in's baseline does it for a host file.
+   */
+  const fifoDir = await makeTempDir('girder-download-raw');
+  const fifo = `${fifoDir}/fifo`;
+  await mkfifo(fifo);
+  const curlFifo = async (fileId: string, expected: number): Promise<Sample> => {
+    const { ms, stdout } = await runPair(
+      rawContainer(fifoDir, 'cat "$0" > /dev/null', '/x/fifo'),
+      {
+        command: 'sh',
+        args: [
+          '-c',
+          // The FIFO opens first (once the container reads it): curl's time_total is the transfer.
+          'exec 3> "$2"\ncurl -sS --fail -o /dev/fd/3 -w "%{size_download} %{time_total}\\n" -H "Girder-Token: $3" "$1" || exit 1\nexec 3>&-\ntimes',
+          'sh',
+          url(fileId),
+          fifo,
+          info.token,
+        ],
+      },
+      TIMEOUT_MS,
+    );
+    const [first = '', ...rest] = stdout[1].trim().split('\n');
+    const [size, seconds] = first.split(' ').map(Number);
+    if (size !== expected) throw new Error(`curl > fifo: ${size} bytes, not ${expected}`);
+    // The shell's `times`: its own user and system time, then its children's (curl's).
+    const times = [...rest.join(' ').matchAll(/(\d+)m([\d.]+)s/g)].map(
+      (m) => Number(m[1]) * 60 + Number(m[2]),
+    );
+    const cpuMs = times.length >= 4 ? (times[2]! + times[3]!) * 1000 : NaN;
+    return { ms, cpuMs, transferMs: seconds! * 1000 };
+  };
+
+  // Warm-up (the image, this process's modules, longshore's one-time sweep), then the fixed cost
+  // of a task, with an empty file: what the container's start adds to each side.
+  await longshore(info.emptyFileId);
+  await curl(info.emptyFileId, 0);
+  await curlDocker(info.emptyFileId);
+  await curlFifo(info.emptyFileId, 0);
+  const zero = { longshore: [] as number[], curlDocker: [] as number[] };
+  for (let i = 0; i < ZERO_RUNS; i++) {
+    const a = async (): Promise<void> => void zero.longshore.push((await longshore(info.emptyFileId)).ms);
+    const b = async (): Promise<void> => void zero.curlDocker.push((await curlDocker(info.emptyFileId)).ms);
+    if (i % 2 === 0) await a().then(b);
+    else await b().then(a);
+  }
+
+  // Every byte arrives, once per side (untimed): the container counts them.
+  const check = `n=$(wc -c < "$1"); [ "$n" -eq ${bytes} ] || { echo "the container read $n bytes" >&2; exit 1; }`;
+  await longshore(info.fileId!, check);
+  const counted = await curlDocker(info.fileId!, 'wc -c');
+  if (Number(counted.stdout.trim()) !== bytes) {
+    throw new Error(`curl | docker run: the container read ${counted.stdout.trim()} bytes, not ${bytes}`);
+  }
+  console.log(
+    `byte counts checked: ${bytes} in the container through longshore and through curl | docker run -i`,
+  );
+
+  const fileId = info.fileId!;
+  const variants: Variant[] = [
+    {
+      key: 'longshore',
+      label: `dockerRun.delay('${BUSYBOX}', { entrypoint: ['sh', '-c', '${SCRIPT}', 'sh'], containerArgs: [new Connect(new GirderFileIdToStream(id), new NamedInputPipe('in'))] })`,
+      side: 'longshore',
+      run: () => longshore(fileId),
+    },
+    {
+      key: 'curl',
+      label: "curl -s -o /dev/null -H 'Girder-Token: ...' API/file/ID/download",
+      side: 'raw',
+      run: () => curl(fileId, bytes),
+    },
+    {
+      key: 'curl > fifo',
+      label: `curl -s -o DIR/fifo (opened first) -H 'Girder-Token: ...' API/file/ID/download  +  docker run --rm -v DIR:/x ${BUSYBOX} sh -c 'cat /x/fifo > /dev/null'`,
+      side: 'raw',
+      run: () => curlFifo(fileId, bytes),
+    },
+    {
+      key: 'curl | docker',
+      label: `curl -s -H 'Girder-Token: ...' API/file/ID/download | docker run -i --rm ${BUSYBOX} sh -c 'cat > /dev/null'`,
+      side: 'raw',
+      run: () => curlDocker(fileId),
+    },
+  ];
+  const result = await runRounds(variants, rounds, server);
+  printVariants(result, bytes);
+  const above = printMemory(result).get('longshore')!;
+  summarize(result, bytes, zero, above, server);
+});
+
+function summarize(
+  result: Awaited<ReturnType<typeof runRounds>>,
+  bytes: number,
+  zero: { longshore: number[]; curlDocker: number[] },
+  above: number,
+  server: GirderServer,
+): void {
+  const m = (key: string): ReturnType<typeof medians> => medians(result.results.get(key)!);
+  const ls = m('longshore');
+  const emptyTask = median(zero.longshore);
+  const lines: { metric: string; longshore: number; raw: number; target: boolean }[] = [
+    {
+      metric: 'GirderFileIdToStream throughput (request to last byte) vs curl -o /dev/null',
+      longshore: rate(bytes, ls.transferMs),
+      raw: rate(bytes, m('curl').transferMs),
+      target: true,
+    },
+    {
+      metric: 'the same vs curl -o FIFO read by the container',
+      longshore: rate(bytes, ls.transferMs),
+      raw: rate(bytes, m('curl > fifo').transferMs),
+      target: false,
+    },
+    {
+      metric: 'whole task (container start included) vs curl -o /dev/null',
+      longshore: rate(bytes, ls.ms),
+      raw: rate(bytes, m('curl').ms),
+      target: false,
+    },
+    {
+      metric: 'whole task, less an empty-file task, vs curl -o /dev/null',
+      longshore: rate(bytes, ls.ms - emptyTask),
+      raw: rate(bytes, m('curl').ms),
+      target: false,
+    },
+    {
+      metric: 'whole task vs curl -o FIFO + docker run reading it',
+      longshore: rate(bytes, ls.ms),
+      raw: rate(bytes, m('curl > fifo').ms),
+      target: false,
+    },
+    {
+      metric: 'whole task vs curl | docker run -i',
+      longshore: rate(bytes, ls.ms),
+      raw: rate(bytes, m('curl | docker').ms),
+      target: false,
+    },
+  ];
+
+  const verdict = (line: (typeof lines)[number]): SummaryRow['verdict'] =>
+    line.target ? atLeast(line.longshore / line.raw, THROUGHPUT_TARGET) : '-';
+  console.log();
+  printTable(
+    ['comparison (medians)', 'longshore', 'raw', 'ratio', 'target', ''],
+    [
+      ...lines.map((line) => [
+        line.metric,
+        `${fmt(line.longshore, 0)} MB/s`,
+        `${fmt(line.raw, 0)} MB/s`,
+        `${fmt(line.longshore / line.raw, 2)}x`,
+        line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
+        line.target ? verdict(line) : '',
+      ]),
+      [
+        'empty file, whole task (s): longshore / curl | docker run -i',
+        fmt(emptyTask / 1000, 3),
+        fmt(median(zero.curlDocker) / 1000, 3),
+        '',
+        '(info)',
+        '',
+      ],
+    ],
+  );
+  console.log(`server process RSS at the end: ${fmt(server.rss() / 1e6, 0)} MB`);
+
+  report([
+    ...lines.map((line): SummaryRow => ({
+      benchmark: 'girder-download',
+      metric: line.metric,
+      longshore: `${fmt(line.longshore, 0)} MB/s`,
+      baseline: `${fmt(line.raw, 0)} MB/s`,
+      ratio: `${fmt(line.longshore / line.raw, 2)}x`,
+      target: line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
+      verdict: verdict(line),
+    })),
+    {
+      benchmark: 'girder-download',
+      metric: 'RSS peak above idle',
+      longshore: `${fmt(above / 1e6, 1)} MB`,
+      baseline: `idle ${fmt(result.idleRss / 1e6, 1)} MB`,
+      ratio: '-',
+      target: `< ${fmt(MEMORY_TARGET_BYTES / 1e6, 1)} MB`,
+      verdict: above < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
+    },
+  ]);
+}

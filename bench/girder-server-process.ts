@@ -1,0 +1,62 @@
+/**
+ * The Girder test server (test/girder/server) in a process of its own, for the Girder benchmarks:
+ * so that the benchmark's RSS is longshore's alone, and the server's CPU does not sit on
+ * longshore's event loop. Seeds a user, a folder and (with --file-bytes N) an item holding a file
+ * of N pseudo-random bytes plus an empty one, then prints one line of JSON on stdout (`ServerInfo`
+ * in girder-common.ts) and serves until stdin closes (its parent went away) or a signal; then it
+ * closes, which deletes its file store.
+ *
+ *   npx tsx bench/girder-server-process.ts [--file-bytes N]
+ */
+import { dirname } from 'node:path';
+import { startGirderTestServer } from '../test/girder/server/index.js';
+
+async function serve(): Promise<void> {
+  const at = process.argv.indexOf('--file-bytes');
+  const fileBytes = at >= 0 ? Number(process.argv[at + 1]) : 0;
+  if (!Number.isSafeInteger(fileBytes) || fileBytes < 0) throw new Error('--file-bytes: a byte count');
+
+  const server = await startGirderTestServer();
+  let closing: Promise<void> | undefined;
+  const close = (code: number): void => {
+    closing ??= server.close().finally(() => process.exit(code));
+  };
+  process.once('SIGTERM', () => close(0));
+  process.once('SIGINT', () => close(0));
+  process.stdin.once('end', () => close(0));
+  process.stdin.once('error', () => close(0));
+  process.stdin.resume();
+
+  try {
+    const { user, token } = server.createUser('bench');
+    const collection = server.createCollection('bench', { ownerId: user._id });
+    const folder = server.createFolder(collection._id, 'work', {
+      parentType: 'collection',
+      ownerId: user._id,
+    });
+    const item = server.createItem(folder._id, 'download');
+    const file =
+      fileBytes > 0 ? server.createFile(item._id, 'big.bin', { size: fileBytes, seed: 'bench' }) : undefined;
+    const empty = server.createFile(item._id, 'empty.bin', Buffer.alloc(0));
+    const info = {
+      apiUrl: server.apiUrl,
+      token,
+      folderId: folder._id,
+      itemId: item._id,
+      fileId: file?._id ?? null,
+      fileBytes,
+      emptyFileId: empty._id,
+      filesDir: dirname(server.filePath(empty._id)),
+      pid: process.pid,
+    };
+    process.stdout.write(`${JSON.stringify(info)}\n`);
+  } catch (error) {
+    console.error(error);
+    close(1);
+  }
+}
+
+serve().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
