@@ -78,6 +78,14 @@ export class KnownSizeUploadSink extends Writable {
     this.#accept(chunk).then(() => callback(), callback);
   }
 
+  /** Writes that queued up meanwhile, as one: a container's small writes cost one step, not each. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.#accept(joined(chunks)).then(() => callback(), callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     if (this.#offset !== this.#size || !this.#file) {
       callback(
@@ -197,4 +205,8 @@ export class KnownSizeUploadSink extends Writable {
       throw error;
     }
   }
+}
+
+export function joined(chunks: readonly { chunk: Buffer }[]): Buffer {
+  return chunks.length === 1 && chunks[0] ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
 }

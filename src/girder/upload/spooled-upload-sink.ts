@@ -4,6 +4,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { GirderClient } from '../girder-client.js';
+import { joined } from './known-size-upload-sink.js';
 import { fileBody, memoryBody, type UploadBody } from './upload-body.js';
 import type { GirderFileDoc } from './upload-documents.js';
 import { finishUpload, startUpload, type NewFile } from './start-upload.js';
@@ -53,6 +54,14 @@ export class SpooledUploadSink extends Writable {
       return callback();
     }
     this.#spillOut(chunk).then(() => callback(), callback);
+  }
+
+  /** Writes that queued up while the disk was busy, as one. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this._write(joined(chunks), 'binary', callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
