@@ -29,12 +29,12 @@ import {
   type TaskHandle,
 } from '../../src/index.js';
 import { BUSYBOX } from '../helpers/docker.js';
-import { useLeakChecks } from '../helpers/leaks.js';
+import { listTree, useLeakChecks } from '../helpers/leaks.js';
 import { rejection, thrown, useScratchDir, watch, worldWritable } from '../helpers/task.js';
 import type { Doc } from './server/index.js';
 import { useGirder } from './helpers/girder.js';
 
-useLeakChecks();
+const leaks = useLeakChecks();
 const girder = useGirder();
 const scratch = useScratchDir();
 const MiB = 1024 * 1024;
@@ -113,6 +113,32 @@ async function treeOf(folderId: string, prefix = ''): Promise<string[]> {
     lines.push(`${prefix}${sub.name}/`, ...(await treeOf(sub._id, `${prefix}${sub.name}/`)));
   }
   return lines.sort();
+}
+
+/** Watches the temporary root for an upload's spill file while a task runs. */
+function watchSpill(): { stop(): boolean } {
+  let seen = false;
+  const timer = setInterval(() => {
+    try {
+      seen ||= listTree(leaks.tempRoot).some((path) => path.endsWith('upload.spool'));
+    } catch {
+      // a directory went away while it was listed
+    }
+  }, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      return seen;
+    },
+  };
+}
+
+/** Shell that writes `size` bytes of seqBytes to "$1" in two parts, with a pause after the first. */
+function writeSeqWithPause(size: number, first: number, seconds: number): string {
+  return (
+    `mkdir -p /tmp && ${writeSeq(size, '/tmp/all')} && ` +
+    `{ head -c ${first} /tmp/all; sleep ${seconds}; tail -c +${first + 1} /tmp/all; } > "$1"`
+  );
 }
 
 /** Requests since the last clearRequests(), as 'METHOD path'. */
@@ -467,7 +493,7 @@ describe('GirderUploadStream', () => {
     // The container pauses after the first chunk: Girder must already have it by then.
     const run = dockerRun.delay(BUSYBOX, {
       ...sh(
-        `mkdir -p /tmp && { ${writeSeq(size, '/tmp/all')}; head -c ${SMALL_CHUNK} /tmp/all; sleep 2; tail -c +${SMALL_CHUNK + 1} /tmp/all; } > "$1"; echo done`,
+        `${writeSeqWithPause(size, SMALL_CHUNK, 2)}; echo done`,
         new Connect(new NamedOutputPipe('out'), sink),
       ),
     });
@@ -475,7 +501,9 @@ describe('GirderUploadStream', () => {
     run.on('log', ({ text }) => {
       if (text.includes('done')) doneAt ||= Date.now();
     });
+    const spill = watchSpill();
     await run.get();
+    expect(spill.stop()).toBe(false);
     const firstChunk = girder.server.requests.find((r) => r.path.endsWith('file/chunk'));
     expect(firstChunk?.status).toBe(200);
     expect(doneAt - (firstChunk?.at ?? Infinity)).toBeGreaterThan(1000);
@@ -492,6 +520,7 @@ describe('GirderUploadStream', () => {
     const target = newFolder('unknown');
     const size = 2 * MiB + 17;
     girder.server.clearRequests();
+    const spill = watchSpill();
     await dockerRun
       .delay(BUSYBOX, {
         ...sh(
@@ -503,6 +532,7 @@ describe('GirderUploadStream', () => {
         ),
       })
       .get();
+    expect(spill.stop()).toBe(false);
     const items = await client().get<{ _id: string; name: string }[]>('item', { folderId: target._id });
     expect(items.map((i) => i.name)).toEqual(['mem.txt']);
     expect((await contentsOf(items[0]!._id))['mem.txt']?.equals(seqBytes(size))).toBe(true);
@@ -515,10 +545,11 @@ describe('GirderUploadStream', () => {
     const { item } = newItem('spilled');
     const size = SMALL_CHUNK + 2 * MiB;
     girder.server.clearRequests();
+    const spill = watchSpill();
     await dockerRun
       .delay(BUSYBOX, {
         ...sh(
-          writeSeq(size),
+          writeSeqWithPause(size, SMALL_CHUNK + MiB, 1),
           new Connect(
             new NamedOutputPipe('out'),
             new GirderUploadStream({ itemId: item._id, name: 'spill.txt' }),
@@ -526,6 +557,7 @@ describe('GirderUploadStream', () => {
         ),
       })
       .get();
+    expect(spill.stop()).toBe(true);
     expect((await contentsOf(item._id))['spill.txt']?.equals(seqBytes(size))).toBe(true);
     const chunks = girder.server.requests.filter((r) => r.path.endsWith('file/chunk'));
     expect(chunks.map((r) => r.bodySize)).toEqual([SMALL_CHUNK, 2 * MiB]);
