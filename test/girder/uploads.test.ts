@@ -633,6 +633,35 @@ describe('GirderUploadStream', () => {
     await expectNoToken(error, run);
   });
 
+  it('a 5xx on a streamed chunk is not retried (a stream cannot be replayed): a GirderUploadError says so', async () => {
+    girder.configure({ chunkSize: SMALL_CHUNK });
+    const { item } = newItem('unreplayable');
+    const size = 2 * SMALL_CHUNK;
+    girder.server.faults.failNext({ method: 'POST', path: new NthMatch('file/chunk$', 2) }, 503);
+    const run = dockerRun.delay(BUSYBOX, {
+      ...sh(
+        writeSeq(size),
+        new Connect(
+          new NamedOutputPipe('out'),
+          new GirderUploadStream({ itemId: item._id, name: 'u.txt', size }),
+        ),
+      ),
+    });
+    const error = await rejection(run.get());
+    expect(error).toBeInstanceOf(StreamError);
+    const upload = errorChain(error).find((e) => e instanceof GirderUploadError) as GirderUploadError;
+    expect(upload.message).toMatch(
+      new RegExp(
+        `^Could not upload u\\.txt to item ${item._id}: Girder POST file/chunk failed with HTTP 503`,
+      ),
+    );
+    expect(upload.message).toContain('a stream cannot be sent again, so the upload is not resumed');
+    expect((upload.cause as GirderHttpError).status).toBe(503);
+    // The unfinished upload was dropped from the server.
+    expect(girder.server.requests.at(-1)).toMatchObject({ method: 'DELETE' });
+    await expectNoToken(error, run);
+  });
+
   it('a stream longer than its announced size fails with a typed error', async () => {
     girder.configure();
     const { item } = newItem('too-long');

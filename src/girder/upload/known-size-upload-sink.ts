@@ -114,6 +114,8 @@ export class KnownSizeUploadSink extends Writable {
     let rest = data;
     while (rest.length > 0) {
       const chunk = this.#chunk ?? this.#startChunk();
+      // The request already failed (the sink is being destroyed for it): its error, not a write.
+      if (chunk.settled) await this.#earlyAnswer(chunk);
       const part = rest.subarray(0, chunk.end - this.#offset);
       rest = rest.subarray(part.length);
       this.#offset += part.length;
@@ -142,10 +144,18 @@ export class KnownSizeUploadSink extends Writable {
       signal: this.#signal,
       action: this.#action,
     }).then((data) => parseUploadAnswer(data, { method: 'POST', path: 'file/chunk', action: this.#action }));
+    // Failures arrive through `done`; the body's own errors (a write after the request broke)
+    // must not go unheard and crash the process.
+    body.on('error', () => undefined);
     const chunk: ChunkInFlight = { body, end, done, settled: false };
     done.then(
       () => (chunk.settled = true),
-      () => (chunk.settled = true),
+      (error: unknown) => {
+        chunk.settled = true;
+        // Fail now, not at the container's next write: it may be a while, and closing the pipe is
+        // what tells the container.
+        if (!this.destroyed) this.destroy(this.#explained(error));
+      },
     );
     this.#chunk = chunk;
     return chunk;
@@ -170,25 +180,31 @@ export class KnownSizeUploadSink extends Writable {
     }
   }
 
-  /** Waits until the request has taken what was written, or has failed. */
+  /** Waits until the request has taken what was written, or has answered (too early). */
   async #drained(chunk: ChunkInFlight): Promise<void> {
     let onDrain: (() => void) | undefined;
+    const answered = chunk.done.then(
+      () => true,
+      () => true,
+    );
     try {
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          onDrain = resolve;
-          chunk.body.once('drain', resolve);
+      const early = await Promise.race([
+        new Promise<false>((resolve) => {
+          onDrain = () => resolve(false);
+          chunk.body.once('drain', onDrain);
         }),
-        chunk.done.then(() => {
-          throw new GirderUploadError(`Could not ${this.#action}: Girder answered before the chunk was sent`);
-        }),
+        answered,
       ]);
-    } catch (error) {
-      await this.#answerOf(chunk);
-      throw error;
+      if (early) await this.#earlyAnswer(chunk);
     } finally {
       if (onDrain) chunk.body.off('drain', onDrain);
     }
+  }
+
+  /** A chunk's request ended before its last byte was written: its error, or this one. */
+  async #earlyAnswer(chunk: ChunkInFlight): Promise<never> {
+    await this.#answerOf(chunk);
+    throw new GirderUploadError(`Could not ${this.#action}: Girder answered before the chunk was sent`);
   }
 
   /** The chunk's answer; a broken request becomes an error that says why it is not resumed. */
@@ -196,14 +212,20 @@ export class KnownSizeUploadSink extends Writable {
     try {
       return await chunk.done;
     } catch (error) {
-      if (error instanceof GirderHttpError && isRetryable(error)) {
-        throw new GirderUploadError(
-          `${error.message}; a stream cannot be sent again, so the upload is not resumed`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw this.#explained(error);
     }
+  }
+
+  #explained(error: unknown): Error {
+    if (error instanceof GirderHttpError && isRetryable(error)) {
+      return new GirderUploadError(
+        `${error.message}; a stream cannot be sent again, so the upload is not resumed`,
+        { cause: error },
+      );
+    }
+    return error instanceof Error
+      ? error
+      : new GirderUploadError(`Could not ${this.#action}: ${String(error)}`);
   }
 }
 
