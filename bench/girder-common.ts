@@ -10,6 +10,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { GirderClient, configure } from '../src/index.js';
@@ -22,7 +24,8 @@ import {
   median,
   onCleanup,
   printTable,
-  type TracedRequest,
+  report,
+  type SummaryRow,
 } from './lib.js';
 
 export const THROUGHPUT_TARGET = 0.8;
@@ -120,11 +123,59 @@ export function settings(): { bytes: number; rounds: number } {
   return { bytes: mib * MiB, rounds };
 }
 
-/** The span from the first to the last of the requests that match, ms (NaN without one). */
-export function span(requests: TracedRequest[], match: (label: string) => boolean): number {
-  const matching = requests.filter((r) => match(r.label));
-  if (matching.length === 0 || matching.some((r) => r.end === undefined)) return NaN;
-  return Math.max(...matching.map((r) => r.end!)) - Math.min(...matching.map((r) => r.start));
+/** An HTTP request of this process: its path (query included), when it was made, when its answer ended. */
+export interface TimedRequest {
+  path: string;
+  created: number;
+  ended: number | undefined;
+}
+
+let timing: TimedRequest[] | undefined;
+let patched = false;
+
+/**
+ * The HTTP requests this process makes while `body` runs (longshore's to Girder through axios, the
+ * engine's through dockerode), timed from their creation. Node's diagnostics channel publishes a
+ * request's start only once its body has been sent, too late for an upload; so `http.request`,
+ * which axios and dockerode look up at each call, is wrapped once, for the benchmark only.
+ */
+export async function timeRequests<T>(
+  body: () => Promise<T>,
+): Promise<{ value: T; requests: TimedRequest[] }> {
+  if (!patched) {
+    patched = true;
+    const original = http.request.bind(http) as (...args: unknown[]) => ClientRequest;
+    (http as { request: unknown }).request = (...args: unknown[]): ClientRequest => {
+      const request = original(...args);
+      const list = timing;
+      if (list) {
+        const timed: TimedRequest = { path: request.path, created: performance.now(), ended: undefined };
+        list.push(timed);
+        request.once('response', (response: IncomingMessage) => {
+          const ended = (): void => {
+            timed.ended ??= performance.now();
+          };
+          response.once('end', ended);
+          response.once('close', ended);
+        });
+      }
+      return request;
+    };
+  }
+  const requests: TimedRequest[] = [];
+  timing = requests;
+  try {
+    return { value: await body(), requests };
+  } finally {
+    timing = undefined;
+  }
+}
+
+/** From the creation of the first request whose path matches to the end of the last one's answer, ms. */
+export function span(requests: TimedRequest[], match: RegExp): number {
+  const matching = requests.filter((r) => match.test(r.path));
+  if (matching.length === 0 || matching.some((r) => r.ended === undefined)) return NaN;
+  return Math.max(...matching.map((r) => r.ended!)) - Math.min(...matching.map((r) => r.created));
 }
 
 /** One timed run. */
@@ -274,8 +325,8 @@ export function printVariants(rounds: RoundsResult, bytes: number): void {
       ];
     }),
   );
-  console.log('transfer: from the first request of the bytes to the last byte (longshore: traced on');
-  console.log("  Node's HTTP diagnostics channels; curl: its own time_total, summed over its requests).");
+  console.log('transfer: from the first request of the bytes to the end of the last answer (longshore:');
+  console.log('  http.request timed in this process; curl: its own time_total, summed over its requests).');
   console.log('client CPU: this whole process and its children (longshore) or the raw commands');
   console.log('  (curl, the docker CLI, dd); server CPU: the Girder test server process.');
 }
@@ -301,4 +352,82 @@ export function printMemory(rounds: RoundsResult): Map<string, number> {
   console.log();
   printTable(['memory (this process, RSS)', 'sampled 50 ms', 'exact (VmHWM)', 'target', ''], rows);
   return above;
+}
+
+/** One line of a benchmark's verdict table: longshore's variant against a raw one. */
+export interface Comparison {
+  metric: string;
+  longshore: string;
+  raw: string;
+  /** The whole run, or the transfer alone. */
+  field: 'ms' | 'transferMs';
+  /** Taken off longshore's times first (an empty task's fixed cost), ms. */
+  lessMs?: number;
+  /** Whether the issue's 0.8x target applies to this line. */
+  target: boolean;
+}
+
+/**
+ * Prints the comparisons (the ratio of the medians, and each round's ratio, since the machine's
+ * load drifts from one round to the next and a round's runs are close in time) and hands them to
+ * run-all's summary with the memory rows.
+ */
+export function compare(
+  benchmark: string,
+  rounds: RoundsResult,
+  bytes: number,
+  comparisons: Comparison[],
+  memory: Map<string, number>,
+): void {
+  const get = (key: string): VariantResult => {
+    const result = rounds.results.get(key);
+    if (!result) throw new Error(`no variant ${key}`);
+    return result;
+  };
+  const lines = comparisons.map((c) => {
+    const ls = get(c.longshore);
+    const raw = get(c.raw);
+    const less = c.lessMs ?? 0;
+    const lsRate = rate(bytes, medians(ls)[c.field] - less);
+    const rawRate = rate(bytes, medians(raw)[c.field]);
+    const perRound = ls.samples.map(
+      (s, i) => rate(bytes, s[c.field] - less) / rate(bytes, raw.samples[i]![c.field]),
+    );
+    const ratio = lsRate / rawRate;
+    const verdict: SummaryRow['verdict'] = c.target ? (ratio >= THROUGHPUT_TARGET ? 'PASS' : 'MISS') : '-';
+    return { c, lsRate, rawRate, ratio, perRound, verdict };
+  });
+  console.log();
+  printTable(
+    ['comparison (MB/s of medians)', 'longshore', 'raw', 'ratio', 'each round', 'target', ''],
+    lines.map((l) => [
+      l.c.metric,
+      fmt(l.lsRate, 0),
+      fmt(l.rawRate, 0),
+      `${fmt(l.ratio, 2)}x`,
+      l.perRound.map((r) => fmt(r, 2)).join(' '),
+      l.c.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
+      l.verdict === '-' ? '' : l.verdict,
+    ]),
+  );
+  report([
+    ...lines.map((l): SummaryRow => ({
+      benchmark,
+      metric: l.c.metric,
+      longshore: `${fmt(l.lsRate, 0)} MB/s`,
+      baseline: `${fmt(l.rawRate, 0)} MB/s`,
+      ratio: `${fmt(l.ratio, 2)}x (rounds ${fmt(Math.min(...l.perRound), 2)}-${fmt(Math.max(...l.perRound), 2)})`,
+      target: l.c.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
+      verdict: l.verdict,
+    })),
+    ...[...memory].map(([key, peak]): SummaryRow => ({
+      benchmark,
+      metric: `RSS peak above idle (${key})`,
+      longshore: mb(peak),
+      baseline: `idle ${mb(rounds.idleRss)}`,
+      ratio: '-',
+      target: `< ${mb(MEMORY_TARGET_BYTES)}`,
+      verdict: peak < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
+    })),
+  ]);
 }

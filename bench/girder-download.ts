@@ -12,9 +12,7 @@ import {
   BENCH_LABEL,
   BUSYBOX,
   DOCKER_CLI,
-  HttpTracer,
   RUN_ID,
-  atLeast,
   fmt,
   heading,
   main,
@@ -23,25 +21,22 @@ import {
   median,
   mkfifo,
   noiseCheck,
-  printTable,
   rawContainer,
-  report,
   run,
   runPair,
   runTask,
-  type SummaryRow,
 } from './lib.js';
 import {
-  MEMORY_TARGET_BYTES,
-  THROUGHPUT_TARGET,
-  medians,
+  compare,
   printMemory,
   printVariants,
-  rate,
   runRounds,
   settings,
+  span,
   startGirderServer,
+  timeRequests,
   type GirderServer,
+  type RoundsResult,
   type Sample,
   type Variant,
 } from './girder-common.js';
@@ -57,12 +52,11 @@ main(async () => {
   console.log(`seeding the Girder test server (its own process) with ${bytes} bytes ...`);
   const server = await startGirderServer(bytes);
   const { info } = server;
-  const tracer = new HttpTracer();
   const url = (fileId: string): string => `${info.apiUrl}/file/${fileId}/download`;
 
   /** longshore: the file into the container's FIFO. */
   const longshore = async (fileId: string, script = SCRIPT): Promise<Sample> => {
-    const traced = await tracer.trace(() =>
+    const traced = await timeRequests(() =>
       measure(() =>
         runTask(BUSYBOX, {
           entrypoint: ['sh', '-c', script, 'sh'],
@@ -70,8 +64,7 @@ main(async () => {
         }),
       ),
     );
-    const download = traced.requests.find((r) => r.label.endsWith(`/file/${fileId}/download`));
-    const transferMs = download?.end === undefined ? NaN : download.end - download.start;
+    const transferMs = span(traced.requests, new RegExp(`/file/${fileId}/download$`));
     return { ms: traced.value.ms, cpuMs: traced.value.cpuMs, transferMs };
   };
 
@@ -214,103 +207,70 @@ main(async () => {
   ];
   const result = await runRounds(variants, rounds, server);
   printVariants(result, bytes);
-  const above = printMemory(result).get('longshore')!;
-  summarize(result, bytes, zero, above, server);
+  summarize(result, bytes, zero, printMemory(result), server);
 });
 
 function summarize(
-  result: Awaited<ReturnType<typeof runRounds>>,
+  result: RoundsResult,
   bytes: number,
   zero: { longshore: number[]; curlDocker: number[] },
-  above: number,
+  memory: Map<string, number>,
   server: GirderServer,
 ): void {
-  const m = (key: string): ReturnType<typeof medians> => medians(result.results.get(key)!);
-  const ls = m('longshore');
   const emptyTask = median(zero.longshore);
-  const lines: { metric: string; longshore: number; raw: number; target: boolean }[] = [
-    {
-      metric: 'GirderFileIdToStream throughput (request to last byte) vs curl -o /dev/null',
-      longshore: rate(bytes, ls.transferMs),
-      raw: rate(bytes, m('curl').transferMs),
-      target: true,
-    },
-    {
-      metric: 'the same vs curl -o FIFO read by the container',
-      longshore: rate(bytes, ls.transferMs),
-      raw: rate(bytes, m('curl > fifo').transferMs),
-      target: false,
-    },
-    {
-      metric: 'whole task (container start included) vs curl -o /dev/null',
-      longshore: rate(bytes, ls.ms),
-      raw: rate(bytes, m('curl').ms),
-      target: false,
-    },
-    {
-      metric: 'whole task, less an empty-file task, vs curl -o /dev/null',
-      longshore: rate(bytes, ls.ms - emptyTask),
-      raw: rate(bytes, m('curl').ms),
-      target: false,
-    },
-    {
-      metric: 'whole task vs curl -o FIFO + docker run reading it',
-      longshore: rate(bytes, ls.ms),
-      raw: rate(bytes, m('curl > fifo').ms),
-      target: false,
-    },
-    {
-      metric: 'whole task vs curl | docker run -i',
-      longshore: rate(bytes, ls.ms),
-      raw: rate(bytes, m('curl | docker').ms),
-      target: false,
-    },
-  ];
-
-  const verdict = (line: (typeof lines)[number]): SummaryRow['verdict'] =>
-    line.target ? atLeast(line.longshore / line.raw, THROUGHPUT_TARGET) : '-';
-  console.log();
-  printTable(
-    ['comparison (medians)', 'longshore', 'raw', 'ratio', 'target', ''],
+  compare(
+    'girder-download',
+    result,
+    bytes,
     [
-      ...lines.map((line) => [
-        line.metric,
-        `${fmt(line.longshore, 0)} MB/s`,
-        `${fmt(line.raw, 0)} MB/s`,
-        `${fmt(line.longshore / line.raw, 2)}x`,
-        line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
-        line.target ? verdict(line) : '',
-      ]),
-      [
-        'empty file, whole task (s): longshore / curl | docker run -i',
-        fmt(emptyTask / 1000, 3),
-        fmt(median(zero.curlDocker) / 1000, 3),
-        '',
-        '(info)',
-        '',
-      ],
+      {
+        metric: 'GirderFileIdToStream throughput (request to last byte) vs curl -o /dev/null',
+        longshore: 'longshore',
+        raw: 'curl',
+        field: 'transferMs',
+        target: true,
+      },
+      {
+        metric: 'the same vs curl -o FIFO read by the container',
+        longshore: 'longshore',
+        raw: 'curl > fifo',
+        field: 'transferMs',
+        target: false,
+      },
+      {
+        metric: 'whole task (container start included) vs curl -o /dev/null',
+        longshore: 'longshore',
+        raw: 'curl',
+        field: 'ms',
+        target: false,
+      },
+      {
+        metric: 'whole task, less an empty-file task, vs curl -o /dev/null',
+        longshore: 'longshore',
+        raw: 'curl',
+        field: 'ms',
+        lessMs: emptyTask,
+        target: false,
+      },
+      {
+        metric: 'whole task vs curl -o FIFO + docker run reading it',
+        longshore: 'longshore',
+        raw: 'curl > fifo',
+        field: 'ms',
+        target: false,
+      },
+      {
+        metric: 'whole task vs curl | docker run -i',
+        longshore: 'longshore',
+        raw: 'curl | docker',
+        field: 'ms',
+        target: false,
+      },
     ],
+    memory,
+  );
+  console.log(
+    `empty file, whole task: longshore ${fmt(emptyTask / 1000, 3)} s, curl | docker run -i ${fmt(median(zero.curlDocker) / 1000, 3)} s`,
   );
   console.log(`server process RSS at the end: ${fmt(server.rss() / 1e6, 0)} MB`);
-
-  report([
-    ...lines.map((line): SummaryRow => ({
-      benchmark: 'girder-download',
-      metric: line.metric,
-      longshore: `${fmt(line.longshore, 0)} MB/s`,
-      baseline: `${fmt(line.raw, 0)} MB/s`,
-      ratio: `${fmt(line.longshore / line.raw, 2)}x`,
-      target: line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
-      verdict: verdict(line),
-    })),
-    {
-      benchmark: 'girder-download',
-      metric: 'RSS peak above idle',
-      longshore: `${fmt(above / 1e6, 1)} MB`,
-      baseline: `idle ${fmt(result.idleRss / 1e6, 1)} MB`,
-      ratio: '-',
-      target: `< ${fmt(MEMORY_TARGET_BYTES / 1e6, 1)} MB`,
-      verdict: above < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
-    },
-  ]);
 }

@@ -34,10 +34,8 @@ import {
   BENCH_LABEL,
   BUSYBOX,
   DOCKER_CLI,
-  HttpTracer,
   MiB,
   RUN_ID,
-  atLeast,
   fmt,
   heading,
   main,
@@ -45,26 +43,22 @@ import {
   measure,
   mkfifo,
   noiseCheck,
-  printTable,
   rawContainer,
-  report,
   run,
   runPair,
   runTask,
-  type SummaryRow,
 } from './lib.js';
 import {
-  MEMORY_TARGET_BYTES,
-  THROUGHPUT_TARGET,
-  medians,
+  compare,
   printMemory,
   printVariants,
-  rate,
   runRounds,
   settings,
   span,
   startGirderServer,
+  timeRequests,
   type GirderServer,
+  type RoundsResult,
   type Sample,
   type Variant,
 } from './girder-common.js';
@@ -109,7 +103,6 @@ main(async () => {
   await noiseCheck();
   const server = await startGirderServer();
   const { info, client } = server;
-  const tracer = new HttpTracer();
 
   // The bytes every variant uploads, as host slices of one chunk each, for the raw upload and cmp.
   const dataDir = await makeTempDir('girder-upload');
@@ -198,13 +191,13 @@ done
               PATTERN,
             ],
           };
-    const traced = await tracer.trace(() =>
+    const traced = await timeRequests(() =>
       measure(() => runTask(BUSYBOX, { entrypoint: ['sh', '-c', WRITE, 'sh'], ...options })),
     );
     return {
       ms: traced.value.ms,
       cpuMs: traced.value.cpuMs,
-      transferMs: span(traced.requests, (label) => label.endsWith('/file/chunk')),
+      transferMs: span(traced.requests, /\/file\/chunk\?/),
     };
   };
 
@@ -322,83 +315,57 @@ times`;
 
   const result = await runRounds(variants, rounds, server);
   printVariants(result, bytes);
-  const above = printMemory(result);
-  summarize(result, bytes, above, server);
+  summarize(result, bytes, printMemory(result), server);
 });
 
 function summarize(
-  result: Awaited<ReturnType<typeof runRounds>>,
+  result: RoundsResult,
   bytes: number,
-  above: Map<string, number>,
+  memory: Map<string, number>,
   server: GirderServer,
 ): void {
-  const m = (key: string): ReturnType<typeof medians> => medians(result.results.get(key)!);
-  const lines: { metric: string; longshore: number; raw: number; target: boolean }[] = [
-    {
-      metric: 'hook: upload throughput (first chunk to last) vs curl from a host file',
-      longshore: rate(bytes, m('hook').transferMs),
-      raw: rate(bytes, m('curl').transferMs),
-      target: true,
-    },
-    {
-      metric: 'stream: upload throughput (first chunk to last) vs curl from a host file',
-      longshore: rate(bytes, m('stream').transferMs),
-      raw: rate(bytes, m('curl').transferMs),
-      target: true,
-    },
-    {
-      metric: 'hook: whole task vs docker run writing a file + dd | curl per chunk',
-      longshore: rate(bytes, m('hook').ms),
-      raw: rate(bytes, m('docker + curl').ms),
-      target: false,
-    },
-    {
-      metric: 'stream: whole task vs docker run writing a FIFO + dd | curl per chunk',
-      longshore: rate(bytes, m('stream').ms),
-      raw: rate(bytes, m('docker > fifo | curl').ms),
-      target: false,
-    },
-    {
-      metric: 'stream: whole task vs curl from a host file (no container)',
-      longshore: rate(bytes, m('stream').ms),
-      raw: rate(bytes, m('curl').ms),
-      target: false,
-    },
-  ];
-  const verdict = (line: (typeof lines)[number]): SummaryRow['verdict'] =>
-    line.target ? atLeast(line.longshore / line.raw, THROUGHPUT_TARGET) : '-';
-  console.log();
-  printTable(
-    ['comparison (medians)', 'longshore', 'raw', 'ratio', 'target', ''],
-    lines.map((line) => [
-      line.metric,
-      `${fmt(line.longshore, 0)} MB/s`,
-      `${fmt(line.raw, 0)} MB/s`,
-      `${fmt(line.longshore / line.raw, 2)}x`,
-      line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
-      line.target ? verdict(line) : '',
-    ]),
+  compare(
+    'girder-upload',
+    result,
+    bytes,
+    [
+      {
+        metric: 'hook: upload throughput (first chunk to last) vs curl from a host file',
+        longshore: 'hook',
+        raw: 'curl',
+        field: 'transferMs',
+        target: true,
+      },
+      {
+        metric: 'stream: upload throughput (first chunk to last) vs curl from a host file',
+        longshore: 'stream',
+        raw: 'curl',
+        field: 'transferMs',
+        target: true,
+      },
+      {
+        metric: 'hook: the same vs dd | curl from the file a container just wrote',
+        longshore: 'hook',
+        raw: 'docker + curl',
+        field: 'transferMs',
+        target: false,
+      },
+      {
+        metric: 'hook: whole task vs docker run writing a file + dd | curl per chunk',
+        longshore: 'hook',
+        raw: 'docker + curl',
+        field: 'ms',
+        target: false,
+      },
+      {
+        metric: 'stream: whole task vs docker run writing a FIFO + dd | curl per chunk',
+        longshore: 'stream',
+        raw: 'docker > fifo | curl',
+        field: 'ms',
+        target: false,
+      },
+    ],
+    memory,
   );
   console.log(`server process RSS at the end: ${fmt(server.rss() / 1e6, 0)} MB`);
-
-  report([
-    ...lines.map((line): SummaryRow => ({
-      benchmark: 'girder-upload',
-      metric: line.metric,
-      longshore: `${fmt(line.longshore, 0)} MB/s`,
-      baseline: `${fmt(line.raw, 0)} MB/s`,
-      ratio: `${fmt(line.longshore / line.raw, 2)}x`,
-      target: line.target ? `>= ${THROUGHPUT_TARGET}x` : '(info)',
-      verdict: verdict(line),
-    })),
-    ...[...above].map(([key, peak]): SummaryRow => ({
-      benchmark: 'girder-upload',
-      metric: `RSS peak above idle (${key})`,
-      longshore: `${fmt(peak / 1e6, 1)} MB`,
-      baseline: `idle ${fmt(result.idleRss / 1e6, 1)} MB`,
-      ratio: '-',
-      target: `< ${fmt(MEMORY_TARGET_BYTES / 1e6, 1)} MB`,
-      verdict: peak < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
-    })),
-  ]);
 }
