@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { registerSecret } from '../secrets.js';
 import { parseOrThrow } from '../validation/parse.js';
@@ -6,6 +5,7 @@ import { GirderHttpError } from './errors.js';
 import {
   girderRequest,
   type GirderRequest,
+  type GirderRequestOptions,
   type GirderResponse,
   type HttpMethod,
   type HttpPolicy,
@@ -47,16 +47,7 @@ export const girderClientOptionsSchema = z.strictObject({
     .optional(),
 });
 
-export interface RequestOptions {
-  query?: Record<string, QueryValue> | undefined;
-  form?: Record<string, QueryValue> | undefined;
-  body?: Buffer | Readable | undefined;
-  headers?: Record<string, string> | undefined;
-  signal?: AbortSignal | undefined;
-  responseType?: 'json' | 'stream';
-  /** What longshore is doing, named in errors ("download file 5f..."). */
-  action?: string | undefined;
-}
+export type RequestOptions = GirderRequestOptions;
 
 const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
 const PAGE_SIZE = 50;
@@ -196,16 +187,11 @@ export class GirderClient {
 
   #describe(method: HttpMethod, path: string, options: RequestOptions): GirderRequest {
     return {
+      ...options,
       method,
       url: this.url(path),
       path: path.replace(/^\/+/, ''),
-      query: options.query,
-      form: options.form,
-      body: options.body,
-      headers: options.headers,
-      signal: options.signal,
       responseType: options.responseType ?? 'json',
-      action: options.action,
     };
   }
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { messageOf } from '../../errors.js';
 import { redactUrl } from '../../secrets.js';
 import { BrokerConnectionError } from '../errors.js';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '../../backoff.js';
 import { AmqpConnection } from './connection.js';
 
 export interface BrokerLinkOptions {

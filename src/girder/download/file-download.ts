@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { backoffDelay, sleep } from '../../celery/amqp/backoff.js';
+import { backoffDelay, sleep } from '../../backoff.js';
 import { GirderHttpError, GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import type { GirderFile } from '../documents.js';

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosResponse } from 'axios';
-import { backoffDelay, sleep } from '../../celery/amqp/backoff.js';
+import { backoffDelay, sleep } from '../../backoff.js';
 import { redact } from '../../secrets.js';
 import { GirderHttpError } from '../errors.js';
 
@@ -14,12 +14,8 @@ import { GirderHttpError } from '../errors.js';
 export type QueryValue = string | number | boolean | undefined | null;
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export interface GirderRequest {
-  method: HttpMethod;
-  /** Absolute URL. */
-  url: string;
-  /** How the request is named in errors: the path under the API root. */
-  path: string;
+/** What a caller says about a request, beyond its method and URL. */
+export interface GirderRequestOptions {
   query?: Record<string, QueryValue> | undefined;
   /** A form-encoded body (Girder reads form fields as parameters, as the job updates send them). */
   form?: Record<string, QueryValue> | undefined;
@@ -29,7 +25,16 @@ export interface GirderRequest {
   signal?: AbortSignal | undefined;
   /** 'stream' returns the body as a Readable (downloads). */
   responseType?: 'json' | 'stream';
+  /** What longshore is doing, named in errors ("download file 5f..."). */
   action?: string | undefined;
+}
+
+export interface GirderRequest extends GirderRequestOptions {
+  method: HttpMethod;
+  /** Absolute URL. */
+  url: string;
+  /** How the request is named in errors: the path under the API root. */
+  path: string;
 }
 
 export interface HttpPolicy {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { backoffDelay, sleep } from '../../celery/amqp/backoff.js';
+import { backoffDelay, sleep } from '../../backoff.js';
 import { messageOf } from '../../errors.js';
 import { GirderHttpError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
