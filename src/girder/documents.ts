@@ -27,15 +27,6 @@ export const girderFolderSchema = z.looseObject({
 });
 export type GirderFolder = z.output<typeof girderFolderSchema>;
 
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
-
-/** Girder's ids are MongoDB ObjectIds: 24 hexadecimal digits. */
-export const objectIdSchema = z.string().regex(OBJECT_ID, 'expected a Girder id: 24 hexadecimal digits');
-
-export function isObjectId(value: unknown): value is string {
-  return typeof value === 'string' && OBJECT_ID.test(value);
-}
-
 /** GET one document and check its shape. */
 export async function getDocument<S extends z.ZodType>(
   client: GirderClient,

@@ -22,9 +22,9 @@ export class GirderFileIdToStream implements StreamSource {
   readonly gc: GirderConnection | null;
 
   constructor(fileId: string, options: GirderFileIdToStreamOptions = {}) {
-    checkGirderArgs('fileId', fileId, options.gc);
-    this.fileId = fileId;
-    this.gc = options.gc ?? null;
+    const checked = checkGirderArgs('fileId', fileId, options.gc);
+    this.fileId = checked.id;
+    this.gc = checked.gc;
   }
 
   /** Looks the file up before the container starts: a missing file fails the task before it runs. */

@@ -36,14 +36,14 @@ export class GirderFileIdToVolume extends Transform {
 
   constructor(fileId: string, options: GirderFileIdToVolumeOptions = {}) {
     super();
-    checkGirderArgs('fileId', fileId, options.gc);
+    const checked = checkGirderArgs('fileId', fileId, options.gc);
     const volume = options.volume ?? TemporaryVolume.default;
     checkVolume(volume);
-    this.fileId = fileId;
+    this.fileId = checked.id;
     this.volume = volume;
     this.filename =
       options.filename === undefined ? undefined : checkRelativeName('filename', options.filename);
-    this.gc = options.gc ?? null;
+    this.gc = checked.gc;
   }
 
   override resolve(ctx: TaskContext): Promise<string> {

@@ -26,7 +26,7 @@ export class GirderFolderIdToVolume extends Transform {
 
   constructor(folderId: string, options: GirderFolderIdToVolumeOptions = {}) {
     super();
-    checkGirderArgs('folderId', folderId, options.gc);
+    const checked = checkGirderArgs('folderId', folderId, options.gc);
     const volume = options.volume ?? TemporaryVolume.default;
     checkVolume(volume);
     const name = options.folderName;
@@ -36,10 +36,10 @@ export class GirderFolderIdToVolume extends Transform {
     ) {
       throw new ValidationError('folderName', name, 'a plain directory name: no "/", not "." or ".."');
     }
-    this.folderId = folderId;
+    this.folderId = checked.id;
     this.volume = volume;
     this.folderName = name;
-    this.gc = options.gc ?? null;
+    this.gc = checked.gc;
   }
 
   override resolve(ctx: TaskContext): Promise<string> {

@@ -4,16 +4,17 @@ import { ValidationError } from '../../errors.js';
 import type { TaskContext } from '../../task/task-context.js';
 import type { VolumeMount } from '../../transforms/transform.js';
 import { Volume } from '../../transforms/volume.js';
-import { isObjectId } from '../documents.js';
-import { isGirderConnection, type GirderConnection } from '../girder-connection.js';
+import { checkConnection, checkObjectId } from '../girder-args.js';
+import type { GirderConnection } from '../girder-connection.js';
 import { makeDir } from '../download/download-to-disk.js';
 
-/** Checks the arguments every Girder transform shares, at construction. */
-export function checkGirderArgs(field: string, id: unknown, gc: unknown): void {
-  if (!isObjectId(id)) throw new ValidationError(field, id, 'a Girder id: 24 hexadecimal digits');
-  if (gc !== undefined && gc !== null && !isGirderConnection(gc)) {
-    throw new ValidationError('gc', gc, 'a GirderConnection (createGirderConnection) or null');
-  }
+/** The id and connection every Girder input takes, checked at construction. */
+export function checkGirderArgs(
+  field: string,
+  id: unknown,
+  gc: unknown,
+): { id: string; gc: GirderConnection | null } {
+  return { id: checkObjectId(field, id), gc: checkConnection(gc) };
 }
 
 export function checkVolume(volume: unknown): void {

@@ -23,12 +23,12 @@ export class GirderItemIdToVolume extends Transform {
 
   constructor(itemId: string, options: GirderItemIdToVolumeOptions = {}) {
     super();
-    checkGirderArgs('itemId', itemId, options.gc);
+    const checked = checkGirderArgs('itemId', itemId, options.gc);
     const volume = options.volume ?? TemporaryVolume.default;
     checkVolume(volume);
-    this.itemId = itemId;
+    this.itemId = checked.id;
     this.volume = volume;
-    this.gc = options.gc ?? null;
+    this.gc = checked.gc;
   }
 
   override resolve(ctx: TaskContext): Promise<string> {

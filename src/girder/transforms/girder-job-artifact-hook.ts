@@ -7,7 +7,7 @@ import {
   checkConnection,
   checkOptionalFileName,
   checkOptionalObjectId,
-} from '../upload/upload-args.js';
+} from '../girder-args.js';
 import { uploadJobArtifacts } from '../upload/job-artifacts.js';
 import { checkOptions, warnings } from './girder-upload-hook-args.js';
 

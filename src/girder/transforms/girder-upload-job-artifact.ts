@@ -1,7 +1,7 @@
 import type { TaskContext } from '../../task/task-context.js';
 import type { ResultHook, TaskOutcome } from '../../transforms/transform.js';
 import type { GirderConnection } from '../girder-connection.js';
-import { checkAbsoluteHostPath } from '../upload/upload-args.js';
+import { checkAbsoluteHostPath } from '../girder-args.js';
 import {
   artifactJobId,
   checkArtifactOptions,

@@ -8,7 +8,7 @@ import { KnownSizeUploadSink } from '../upload/known-size-upload-sink.js';
 import { guessMimeType } from '../upload/mime-type.js';
 import { SpooledUploadSink } from '../upload/spooled-upload-sink.js';
 import type { NewFile } from '../upload/start-upload.js';
-import { checkConnection, checkFileName, checkObjectId, checkOptionalSize } from '../upload/upload-args.js';
+import { checkConnection, checkFileName, checkObjectId, checkOptionalSize } from '../girder-args.js';
 import { checkOptions } from './girder-upload-hook-args.js';
 
 export interface GirderUploadStreamOptions {

@@ -2,7 +2,7 @@ import type { TaskContext } from '../../task/task-context.js';
 import type { ResultHook, TaskOutcome } from '../../transforms/transform.js';
 import type { VolumePath } from '../../transforms/volume-path.js';
 import type { GirderConnection } from '../girder-connection.js';
-import { checkBoolean, checkConnection, checkObjectId } from '../upload/upload-args.js';
+import { checkBoolean, checkConnection, checkObjectId } from '../girder-args.js';
 import { uploadPathToItem } from '../upload/upload-path-to-item.js';
 import { checkOptions, checkVolumePath, warnings } from './girder-upload-hook-args.js';
 

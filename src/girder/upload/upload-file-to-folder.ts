@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { GirderClient } from '../girder-client.js';
-import { checkFileName, checkObjectId } from './upload-args.js';
+import { checkFileName, checkObjectId } from '../girder-args.js';
 import { fileBody } from './upload-body.js';
 import { parseUploadAnswer } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';

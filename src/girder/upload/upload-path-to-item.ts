@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { GirderClient } from '../girder-client.js';
-import { checkObjectId } from './upload-args.js';
+import { checkObjectId } from '../girder-args.js';
 import { inspectLocalPath, listLocalDir, type Warn } from './local-files.js';
 import { uploadFileToItem } from './upload-file-to-item.js';
 import type { UploadedFile } from './uploaded-file.js';
