@@ -220,10 +220,13 @@ export interface RoundsResult {
  * the longshore runs only.
  */
 export async function runRounds(
-  variants: Variant[],
+  allVariants: Variant[],
   rounds: number,
   server: GirderServer,
 ): Promise<RoundsResult> {
+  // LONGSHORE_BENCH_ONLY=key,key runs only those variants (a diagnosis; the comparisons need all).
+  const only = process.env.LONGSHORE_BENCH_ONLY?.split(',');
+  const variants = only ? allVariants.filter((v) => only.includes(v.key)) : allVariants;
   const idle = await idleRss();
   const results = new Map<string, VariantResult>(
     variants.map((variant) => [
@@ -252,7 +255,7 @@ export async function runRounds(
       result.serverCpuMs.push(server.cpuMs() - cpu0);
       result.samples.push(sample);
       await variant.after?.(round);
-      line.push(`${variant.key} ${fmt(sample.ms / 1000, 2)} s`);
+      line.push(`${variant.key} ${fmt(sample.ms / 1000, 2)} s (CPU ${fmt(sample.cpuMs / 1000, 2)} s)`);
     }
     console.log(`round ${round + 1}/${rounds}: ${line.join(', ')}`);
   }
@@ -384,7 +387,8 @@ export function compare(
     if (!result) throw new Error(`no variant ${key}`);
     return result;
   };
-  const lines = comparisons.map((c) => {
+  const present = comparisons.filter((c) => rounds.results.has(c.longshore) && rounds.results.has(c.raw));
+  const lines = present.map((c) => {
     const ls = get(c.longshore);
     const raw = get(c.raw);
     const less = c.lessMs ?? 0;
