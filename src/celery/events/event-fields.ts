@@ -2,6 +2,8 @@ import type { WireException } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
 import { argsRepr, kwargsRepr, pyRepr } from '../protocol/python-values.js';
 
+const DOCKER_RUN_TASK = 'girder_worker.docker.tasks.docker_run';
+
 /** Celery's `resultrepr_maxsize`: a result in `task-succeeded` is a repr of at most this many characters. */
 const MAX_RESULT_REPR = 1024;
 
@@ -64,5 +66,20 @@ export function taskReceivedFields(request: TaskRequest): Record<string, unknown
     eta: text(request.headers.eta),
     expires: text(request.headers.expires),
     ...ownerTags(request.headers),
+    ...taskTags(request),
   };
+}
+
+/**
+ * `user`, `group` (the sender's headers) and `image` (a docker_run's first argument) as plain
+ * fields, so that a monitor lists tasks by owner and image without knowing our header names.
+ */
+export function taskTags(request: TaskRequest): Record<string, string> {
+  const tags: Record<string, string> = {};
+  const owner = ownerTags(request.headers);
+  if (owner[USER_HEADER]) tags.user = owner[USER_HEADER];
+  if (owner[GROUP_HEADER]) tags.group = owner[GROUP_HEADER];
+  const [image] = request.args;
+  if (request.name === DOCKER_RUN_TASK && typeof image === 'string' && image !== '') tags.image = image;
+  return tags;
 }

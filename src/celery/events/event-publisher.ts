@@ -5,6 +5,7 @@ import type { LamportClock } from '../lamport-clock.js';
 import { toWireException, tracebackOf } from '../protocol/exception-info.js';
 import type { WireException } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
+import type { LogChunk, Progress } from '../../task/reporter.js';
 import type { RevokedDetails, TaskRef, WorkerEventSink } from '../worker/event-sink.js';
 import { exceptionRepr, resultRepr, taskReceivedFields, utcoffset } from './event-fields.js';
 import { softwareInfo } from './software-info.js';
@@ -133,6 +134,26 @@ export class CeleryEventPublisher implements WorkerEventSink {
 
   taskRejected(task: TaskRef, requeue: boolean): void {
     if (this.#taskEvents && task.id) this.#send('task-rejected', { uuid: task.id, requeue });
+  }
+
+  /**
+   * longshore's `task-progress` {uuid, current, total, message}: Flower and Python's
+   * `celery.events.State` ignore event types they do not know, longshore's monitor shows it.
+   */
+  taskProgress(request: TaskRequest, progress: Progress): void {
+    if (!this.#taskEvents) return;
+    this.#send('task-progress', {
+      uuid: request.id,
+      current: progress.current ?? null,
+      total: progress.total ?? null,
+      message: progress.message ?? null,
+    });
+  }
+
+  /** longshore's `task-log` {uuid, stream, text}: a running container's output, batched by the worker. */
+  taskLog(request: TaskRequest, chunk: LogChunk): void {
+    if (this.#taskEvents)
+      this.#send('task-log', { uuid: request.id, stream: chunk.stream, text: chunk.text });
   }
 
   /** Waits (a little) for the events in flight, worker-offline included, then closes the channel. */

@@ -1,6 +1,7 @@
 import type { AmqpConnection } from '../amqp/connection.js';
 import type { WireException } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
+import type { LogChunk, Progress } from '../../task/reporter.js';
 
 /** A task as events name it, even when its message could not be read in full. */
 export interface TaskRef {
@@ -32,6 +33,10 @@ export interface WorkerEventSink {
   taskRetried?(request: TaskRequest, error: unknown, traceback: string | null): void;
   taskRevoked?(task: TaskRef, details: RevokedDetails): void;
   taskRejected?(task: TaskRef, requeue: boolean): void;
+  /** longshore's own: where a running task is (batched by the worker, a few per second at most). */
+  taskProgress?(request: TaskRequest, progress: Progress): void;
+  /** longshore's own: what a running task's container printed since the last one (batched). */
+  taskLog?(request: TaskRequest, chunk: LogChunk): void;
   close?(): void | Promise<void>;
 }
 

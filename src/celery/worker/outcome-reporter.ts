@@ -5,6 +5,7 @@ import { toWireException, tracebackOf } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
 import { pyRepr } from '../protocol/python-values.js';
 import type { ResultState } from '../protocol/result-message.js';
+import type { LogChunk, Progress } from '../../task/reporter.js';
 import { emitEvent, type RevokedDetails, type TaskRef, type WorkerEventSink } from './event-sink.js';
 import { republishForRetry, storeResult, type ResultTarget } from './result-store.js';
 
@@ -95,6 +96,16 @@ export class OutcomeReporter {
   rejected(ref: TaskRef, requeue: boolean, why: string): void {
     this.#emit('taskRejected', ref, requeue);
     this.#deps.log(ref.id ? `Task ${ref.name ?? '?'}[${ref.id}] ${why}` : why);
+  }
+
+  /** A running task's progress, for monitors (no result message: Celery's backend has no such state). */
+  progress(request: TaskRequest, progress: Progress): void {
+    this.#emit('taskProgress', request, progress);
+  }
+
+  /** A running task's output, for monitors. */
+  output(request: TaskRequest, chunk: LogChunk): void {
+    this.#emit('taskLog', request, chunk);
   }
 
   /** Publishes a state; a channel lost meanwhile is waited for (the worker reconnects) and tried again. */

@@ -1,5 +1,4 @@
 import { TaskCancelledError, messageOf } from '../../errors.js';
-import { EventReporter } from '../../task/reporter.js';
 import type { AmqpChannel, DeliveredMessage } from '../amqp/connection.js';
 import { MaxRetriesExceededError, TaskNotRegisteredError, type Retry } from '../errors.js';
 import { parseTaskMessage, type TaskEnvelope, type TaskRequest } from '../protocol/parse-task-message.js';
@@ -10,6 +9,7 @@ import type { RevokedDetails, TaskRef } from './event-sink.js';
 import { signalNumber, type OutcomeReporter } from './outcome-reporter.js';
 import { newWorkerRequest, type Delivery, type RequestBook, type WorkerRequest } from './request-book.js';
 import type { RevokedSet } from './revoked-set.js';
+import { TaskOutputBatcher } from './task-output-batcher.js';
 import { runRequest, WorkerShutdownReason } from './run-request.js';
 
 export interface PipelineDeps {
@@ -151,11 +151,16 @@ export class TaskPipeline {
     if (request.delivery.redelivered) await this.#deps.redelivered?.(request);
     const report = this.#deps.report;
     await report.started(request);
+    // Progress and output go out as events (for monitors and `longshore submit --wait`), batched.
+    const output = new TaskOutputBatcher({
+      progress: (progress) => report.progress(request, progress),
+      log: (chunk) => report.output(request, chunk),
+    });
     const outcome = await runRequest(entry, {
-      reporter: new EventReporter(),
+      reporter: output.reporter,
       kill: this.#deps.kill,
       log: this.#deps.log,
-    });
+    }).finally(() => output.close());
     const runtime = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const ref: TaskRef = { id: request.id, name: request.name, request };
     switch (outcome.kind) {
