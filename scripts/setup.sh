@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare everything tests, examples and benchmarks need. Idempotent; safe to run on a fresh machine.
 #   node_modules -> Docker engine (+ host packages) -> local registry -> test images
+#   -> chromium (the dashboard's browser test) -> iproute2 (the multi-host test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,5 @@ bash scripts/env/ensure-rabbitmq.sh
 bash scripts/env/ensure-python.sh
 bash scripts/env/ensure-registry.sh
 bash scripts/env/ensure-test-images.sh
+bash scripts/env/ensure-chromium.sh
+bash scripts/env/ensure-iproute2.sh
