@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { CommandError } from './cli-error.js';
 import { processIo, type CliIo, type CommandEntry } from './command.js';
 import { EXIT_USAGE, describeError, exitCodeFor } from './exit-codes.js';
 
@@ -14,6 +15,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'worker',
     summary: 'serve tasks from a Celery broker (RabbitMQ)',
     load: async () => (await import('./worker-command.js')).workerCommand,
+  },
+  {
+    name: 'monitor',
+    summary: 'watch workers and tasks: a live dashboard, a JSON API and the task history',
+    load: async () => (await import('./monitor-command.js')).monitorCommand,
+  },
+  {
+    name: 'config',
+    summary: 'show or change settings (a JSON file; environment variables override it)',
+    load: async () => (await import('./config-command.js')).configCommand,
   },
 ];
 
@@ -78,6 +89,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     command = entry.name;
     return await (await entry.load()).run(rest, io);
   } catch (error) {
+    if (error instanceof CommandError) {
+      io.stderr.write(`longshore${command ? ` ${command}` : ''}: ${error.message}\n`);
+      return error.exitCode;
+    }
     io.stderr.write(
       error instanceof UsageError
         ? `${usageLine(error, command)}\n`
