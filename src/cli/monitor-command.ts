@@ -1,0 +1,119 @@
+import { BROKER_ENV } from '../config.js';
+import { redactUrl } from '../secrets.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startMonitor } from '../monitor/monitor.js';
+import { IN_MEMORY, defaultDbPath } from '../monitor/task-store.js';
+import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
+import type { CliCommand, CliIo } from './command.js';
+
+const OPTIONS: OptionTable = {
+  port: {
+    type: 'string',
+    short: 'p',
+    valueName: 'PORT',
+    description: `the HTTP port (default ${DEFAULT_PORT}; 0 picks a free one)`,
+  },
+  host: {
+    type: 'string',
+    valueName: 'HOST',
+    description: `the address to listen on (default ${DEFAULT_HOST}; 0.0.0.0 for every interface)`,
+  },
+  db: {
+    type: 'string',
+    valueName: 'PATH',
+    description: `the SQLite history (default ${defaultDbPath()}); ${IN_MEMORY} keeps none`,
+  },
+  broker: {
+    type: 'string',
+    short: 'b',
+    valueName: 'URL',
+    description: `the broker (default: $${BROKER_ENV}), e.g. amqp://guest:guest@localhost:5672//`,
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};
+
+export function monitorHelp(): string {
+  return `\
+Usage: longshore monitor [OPTIONS]
+
+Watch every worker on a broker (longshore's and Python Celery's, started with -E) through
+Celery's events, keep the tasks' history in SQLite, and serve a live dashboard and a JSON API.
+
+Options:
+${formatOptions(OPTIONS)}
+
+API (JSON):
+  GET  /api/tasks?user=U&group=G&state=S&limit=N   tasks, newest first (limit 100)
+  GET  /api/tasks/ID                               one task, with the tail of its log
+  POST /api/tasks/ID/cancel                        revoke it, stopping its container
+  GET  /api/workers                                workers, online or not
+  WS   /ws                                         a snapshot, then live updates
+
+Runs until SIGINT or SIGTERM; the history is saved then (and every second while it changes).
+
+Examples:
+  longshore monitor --broker amqp://guest:guest@localhost:5672//
+  longshore monitor --port 8080 --host 0.0.0.0 --db /var/lib/longshore/monitor.sqlite
+`;
+}
+
+export interface MonitorInvocation {
+  broker: string;
+  port: number;
+  host: string;
+  dbPath: string;
+}
+
+/** Reads `longshore monitor`'s arguments; undefined means --help. Throws UsageError for bad usage. */
+export function parseMonitorArgs(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): MonitorInvocation | undefined {
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  if (values.help) return undefined;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || undefined);
+  if (!broker) throw new UsageError(`no broker: give --broker URL or set ${BROKER_ENV}`);
+  if (!/^amqps?:\/\//.test(broker)) {
+    throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
+  }
+  const portText = stringValue(values.port);
+  let port = DEFAULT_PORT;
+  if (portText !== undefined) {
+    if (!/^\d+$/.test(portText) || Number(portText) > 65_535) {
+      throw new UsageError(`invalid --port '${portText}': expected a number from 0 to 65535`);
+    }
+    port = Number(portText);
+  }
+  const host = stringValue(values.host) ?? DEFAULT_HOST;
+  if (host.trim() === '') throw new UsageError('invalid --host: empty');
+  const dbPath = stringValue(values.db) ?? defaultDbPath(env);
+  if (dbPath.trim() === '') throw new UsageError('invalid --db: empty');
+  return { broker, port, host, dbPath };
+}
+
+async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
+  const invocation = parseMonitorArgs(argv, io.env);
+  if (!invocation) {
+    io.stdout.write(monitorHelp());
+    return 0;
+  }
+  const monitor = await startMonitor({ ...invocation, log: (line) => io.stderr.write(`${line}\n`) });
+  io.stdout.write(`Monitor at ${monitor.url}\n`);
+  let onSignal!: (signal: NodeJS.Signals) => void;
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  io.stderr.write(`longshore monitor: ${signal} received: saving and stopping\n`);
+  await monitor.close();
+  return 0;
+}
+
+export const monitorCommand: CliCommand = {
+  name: 'monitor',
+  help: monitorHelp,
+  run: runMonitor,
+};
