@@ -22,11 +22,6 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./monitor-command.js')).monitorCommand,
   },
   {
-    name: 'monitor',
-    summary: 'watch workers and tasks: a live dashboard, a JSON API and the task history',
-    load: async () => (await import('./monitor-command.js')).monitorCommand,
-  },
-  {
     name: 'config',
     summary: 'show or change settings (a JSON file; environment variables override it)',
     load: async () => (await import('./config-command.js')).configCommand,
