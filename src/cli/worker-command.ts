@@ -12,6 +12,7 @@ import {
   stringValue,
   type OptionTable,
 } from './args.js';
+import { applySettings, loadSettings, type CliSettings } from './cli-config.js';
 import type { CliCommand, CliIo } from './command.js';
 
 const OPTIONS: OptionTable = {
@@ -19,7 +20,7 @@ const OPTIONS: OptionTable = {
     type: 'string',
     short: 'b',
     valueName: 'URL',
-    description: `the broker (default: $${BROKER_ENV}), e.g. amqp://guest:guest@localhost:5672//`,
+    description: `the broker (default: $${BROKER_ENV}, else 'longshore config'), e.g. amqp://guest:guest@localhost:5672//`,
   },
   concurrency: {
     type: 'string',
@@ -31,7 +32,7 @@ const OPTIONS: OptionTable = {
     type: 'string',
     short: 'Q',
     valueName: 'A,B',
-    description: 'queues to consume, comma-separated (default: celery)',
+    description: 'queues to consume, comma-separated (default: the defaultQueue setting, else celery)',
   },
   hostname: {
     type: 'string',
@@ -110,18 +111,24 @@ export function parseWorkerArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
+  settings: CliSettings = {},
 ): WorkerInvocation | undefined {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return undefined;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || undefined);
-  if (!broker) throw new UsageError(`no broker: give --broker URL or set ${BROKER_ENV}`);
+  // Flags first, then the settings (`longshore config`, the environment over the file).
+  const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || settings.broker);
+  if (!broker)
+    throw new UsageError(
+      `no broker: give --broker URL, set ${BROKER_ENV} or 'longshore config set broker URL'`,
+    );
   if (!/^amqps?:\/\//.test(broker)) {
     throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
   }
   const options: WorkerOptions = { broker };
   const concurrency = stringValue(values.concurrency);
   if (concurrency !== undefined) options.concurrency = positiveInteger(concurrency, '--concurrency');
+  else if (settings.concurrency !== undefined) options.concurrency = settings.concurrency;
   const multiplier = stringValue(values['prefetch-multiplier']);
   if (multiplier !== undefined)
     options.prefetchMultiplier = positiveInteger(multiplier, '--prefetch-multiplier');
@@ -132,7 +139,7 @@ export function parseWorkerArgs(
       throw new UsageError(`invalid --queues '${queues}': expected names separated by commas`);
     }
     options.queues = list;
-  }
+  } else if (settings.defaultQueue !== undefined) options.queues = [settings.defaultQueue];
   const hostname = stringValue(values.hostname);
   if (hostname !== undefined) {
     if (hostname === '' || /\s/.test(hostname)) throw new UsageError(`invalid --hostname '${hostname}'`);
@@ -153,7 +160,7 @@ export function parseWorkerArgs(
     }
     options.taskEvents = false;
   }
-  const taskModules = stringList(values.tasks)
+  const taskModules = (values.tasks === undefined ? (settings.tasks ?? []) : stringList(values.tasks))
     .flatMap((list) => list.split(','))
     .map((m) => m.trim())
     .filter((m) => m !== '')
@@ -168,11 +175,18 @@ function positiveInteger(value: string, flag: string): number {
 }
 
 async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
-  const invocation = parseWorkerArgs(argv, io.env, io.cwd);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(workerHelp());
+    return 0;
+  }
+  const { settings } = loadSettings(io.env);
+  const invocation = parseWorkerArgs(argv, io.env, io.cwd, settings);
   if (!invocation) {
     io.stdout.write(workerHelp());
     return 0;
   }
+  // Girder and the temporary root, for the tasks this worker runs.
+  applySettings({ ...settings, broker: invocation.options.broker }, io.env);
   for (const module of invocation.taskModules) {
     try {
       await import(module);

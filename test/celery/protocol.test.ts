@@ -273,7 +273,9 @@ describe('longshore worker arguments', () => {
 
   it('refuses bad usage with one clear line', () => {
     expect(() => parseWorkerArgs([], {})).toThrow(
-      new UsageError('no broker: give --broker URL or set LONGSHORE_BROKER_URL'),
+      new UsageError(
+        "no broker: give --broker URL, set LONGSHORE_BROKER_URL or 'longshore config set broker URL'",
+      ),
     );
     expect(() => parseWorkerArgs(['-b', 'amqp://h//', '-c', '0'], {})).toThrow(/invalid --concurrency '0'/);
     expect(() => parseWorkerArgs(['-b', 'http://u:pw@h'], {})).toThrow("invalid --broker 'http://u:**@h'");
