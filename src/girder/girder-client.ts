@@ -25,7 +25,7 @@ export interface GirderClientOptions {
   retries?: number | undefined;
   /** First retry delay, doubling after each (default 250 ms). */
   retryDelayMs?: number | undefined;
-  /** Bytes per upload chunk (default 64 MiB, girder_client's). */
+  /** Bytes per upload chunk (default 64 MiB, girder_client's; at least 5 MiB, Girder's minimum). */
   chunkSize?: number | undefined;
 }
 
@@ -42,7 +42,8 @@ export const girderClientOptionsSchema = z.strictObject({
   chunkSize: z
     .number()
     .int()
-    .min(1, 'expected a positive number of bytes')
+    // Girder refuses smaller chunks but the last (its core.upload_minimum_chunk_size).
+    .min(5 * 1024 * 1024, 'at least 5 MiB: Girder refuses smaller chunks')
     .max(2 ** 31, 'at most 2 GiB')
     .optional(),
 });
