@@ -444,6 +444,7 @@
   // ---- wiring --------------------------------------------------------------------------------
 
   $('filters').addEventListener('input', scheduleRender);
+  $('filters').addEventListener('change', scheduleRender);
   $('filters').addEventListener('submit', (event) => event.preventDefault());
   $('cancel').addEventListener('click', () => {
     const id = currentTaskId();
