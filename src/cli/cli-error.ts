@@ -12,3 +12,16 @@ export class CommandError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/**
+ * A broker that cannot be reached, as one line that says what to do; other errors unchanged.
+ * (BrokerConnectionError's message never carries a password.)
+ */
+export function explainBrokerError(error: unknown): unknown {
+  if (error instanceof Error && (error as { code?: unknown }).code === 'ERR_BROKER_CONNECTION') {
+    return new CommandError(
+      `${error.message.replace(/\.$/, '')}; is RabbitMQ running? Set the broker with 'longshore config set broker URL' or $LONGSHORE_BROKER_URL`,
+    );
+  }
+  return error;
+}

@@ -26,6 +26,31 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'show or change settings (a JSON file; environment variables override it)',
     load: async () => (await import('./config-command.js')).configCommand,
   },
+  {
+    name: 'submit',
+    summary: 'send a container to the workers as a task; --wait to follow it',
+    load: async () => (await import('./submit-command.js')).submitCommand,
+  },
+  {
+    name: 'status',
+    summary: "a task's record, from the monitor",
+    load: async () => (await import('./status-command.js')).statusCommand,
+  },
+  {
+    name: 'jobs',
+    summary: "tasks by user, group or state, from the monitor (moi's userjobs)",
+    load: async () => (await import('./jobs-command.js')).jobsCommand,
+  },
+  {
+    name: 'cancel',
+    summary: 'revoke a task, stopping its container',
+    load: async () => (await import('./cancel-command.js')).cancelCommand,
+  },
+  {
+    name: 'inspect',
+    summary: "the workers' answers: ping, active, registered, stats...",
+    load: async () => (await import('./inspect-command.js')).inspectCommand,
+  },
 ];
 
 export function version(): string {
