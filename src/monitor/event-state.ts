@@ -81,6 +81,8 @@ export class EventState {
     const at = eventTime(event, this.#now());
     const task = this.#task(id, at);
     if (at < Date.parse(task.created)) task.created = iso(at);
+    // A finished task's times stay: a late or duplicated event only fills in what was missing.
+    const ready = READY_STATES.has(task.state);
     switch (type) {
       case 'task-sent':
         this.#describe(task, event);
@@ -90,12 +92,12 @@ export class EventState {
       case 'task-received':
         this.#describe(task, event);
         task.worker = text(event.hostname) ?? task.worker;
-        task.received = iso(at);
+        if (!ready || !task.received) task.received = iso(at);
         setState(task, 'RECEIVED');
         break;
       case 'task-started':
         task.worker = text(event.hostname) ?? task.worker;
-        task.started = iso(at);
+        if (!ready || !task.started) task.started = iso(at);
         setState(task, 'STARTED');
         break;
       case 'task-succeeded':

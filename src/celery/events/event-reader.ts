@@ -62,11 +62,11 @@ export class CeleryEventReader {
             options.onInvalid?.(`an event that is not JSON: ${messageOf(error)}`);
             return;
           }
-          if (!isEvent(event)) {
-            options.onInvalid?.('an event without a type');
-            return;
+          // A Python worker buffers task events and sends them as one list (`task.multi`).
+          for (const one of Array.isArray(event) ? (event as unknown[]) : [event]) {
+            if (isEvent(one)) onEvent(one);
+            else options.onInvalid?.('an event without a type');
           }
-          onEvent(event);
         },
         { noAck: true, exclusive: true },
       );
