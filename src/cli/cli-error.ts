@@ -20,7 +20,7 @@ export class CommandError extends Error {
 export function explainBrokerError(error: unknown): unknown {
   if (error instanceof Error && (error as { code?: unknown }).code === 'ERR_BROKER_CONNECTION') {
     return new CommandError(
-      `${error.message.replace(/\.$/, '')}; is RabbitMQ running? Set the broker with 'longshore config set broker URL' or $LONGSHORE_BROKER_URL`,
+      `${error.message.replace(/\.$/, '')}; check that RabbitMQ runs there, or set the broker with 'longshore config set broker URL' or $LONGSHORE_BROKER_URL`,
     );
   }
   return error;
