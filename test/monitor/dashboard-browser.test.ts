@@ -151,4 +151,39 @@ describe('the dashboard in Chromium', () => {
     }
     expect(monitorLog.filter((l) => !/skipped/.test(l))).toEqual([]);
   });
+
+  it('reconnects when the monitor goes away and comes back, and updates live again', async () => {
+    const quiet = { broker: BROKER, dbPath: ':memory:', log: () => undefined };
+    let monitor: RunningMonitor | undefined = await startMonitor({ ...quiet, port: 0 });
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await browser.newPage();
+      const watch = watchPage(page);
+      await page.goto(monitor.url);
+      await page.waitForSelector(`${testid('connection')}[data-state="open"]`);
+      await page.evaluate(() => Object.assign(globalThis, { longshoreMarker: 'same page' }));
+
+      const port = Number(new URL(monitor.url).port);
+      await monitor.close();
+      await page.waitForSelector(`${testid('connection')}[data-state="closed"]`);
+      expect(await text(page, 'connection')).toMatch(/retrying in \d/);
+      monitor = await startMonitor({ ...quiet, port });
+      // The first retries come within a few seconds (backoff from 0.5 s).
+      await page.waitForSelector(`${testid('connection')}[data-state="open"]`, { timeout: 20_000 });
+
+      // Updates flow again: a worker that starts now appears.
+      const hostname = broker.hostname('reconnect');
+      await broker.startWorker({ queues: [broker.queue('reconnect')], concurrency: 1, hostname });
+      await page.locator(testid('worker'), { hasText: hostname }).waitFor({ timeout: 30_000 });
+      expect(watch.loads).toBe(1);
+      expect(await page.evaluate(() => (globalThis as { longshoreMarker?: string }).longshoreMarker)).toBe(
+        'same page',
+      );
+      expect(watch.errors).toEqual([]);
+    } finally {
+      await browser?.close();
+      await monitor?.close();
+    }
+  });
 });
