@@ -107,7 +107,7 @@ export class EventState {
         setState(task, 'SUCCESS');
         break;
       case 'task-failed':
-        task.error = text(event.exception);
+        task.error = errorText(text(event.exception), text(event.traceback));
         task.exitCode = exitCodeFrom(task.error) ?? task.exitCode;
         this.#end(task, at, null);
         setState(task, 'FAILURE');
@@ -280,6 +280,20 @@ function tail(log: string): string {
   const kept = bytes.subarray(bytes.length - MAX_LOG_BYTES).toString('utf8');
   const newline = kept.indexOf('\n');
   return newline >= 0 && newline < 1024 ? kept.slice(newline + 1) : kept;
+}
+
+/**
+ * The exception's repr, or the traceback's last line when the repr says nothing (Python's solo
+ * pool reports `ExceptionWithTraceback()` for a `ValueError('boom')`).
+ */
+function errorText(exception: string | null, traceback: string | null): string | null {
+  if (exception && !/^\w+\(\)$/.test(exception)) return exception;
+  const last = traceback
+    ?.split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .at(-1);
+  return last ?? exception;
 }
 
 function eventTime(event: CeleryEvent, now: number): number {
