@@ -142,7 +142,12 @@ class FollowedTask {
       user: invocation.user ?? null,
       group: invocation.group ?? null,
       args: argsRepr([invocation.image]),
-      kwargs: kwargsRepr({ container_args: args.filter((a) => typeof a === 'string') }),
+      // Transforms shown by their class (`<ProgressPipe>`): the record is for people.
+      kwargs: kwargsRepr({
+        container_args: args.map((a) =>
+          typeof a === 'string' ? a : `<${(a as object | null)?.constructor?.name ?? 'object'}>`,
+        ),
+      }),
       created: new Date().toISOString(),
       received: null,
       started: null,
