@@ -4,9 +4,11 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFilePath } from '../../src/cli/cli-config.js';
+import { main } from '../../src/cli/main.js';
 
 const BIN = fileURLToPath(new URL('../../bin/longshore.js', import.meta.url));
 const run = promisify(execFile);
@@ -27,7 +29,8 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, LONGSHORE_CONFIG: file, ...extra };
 }
 
-async function longshore(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+/** The CLI as a child process, as a user runs it. */
+async function spawned(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: cleanEnv(env) });
     return { code: 0, stdout, stderr };
@@ -35,6 +38,26 @@ async function longshore(args: string[], env: NodeJS.ProcessEnv = {}): Promise<O
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** The same CLI entry point in this process (a spawn costs seconds on a loaded machine). */
+async function longshore(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  let stdout = '';
+  let stderr = '';
+  const stream = (append: (text: string) => void): NodeJS.WriteStream =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, callback) {
+        append(chunk.toString());
+        callback();
+      },
+    }) as unknown as NodeJS.WriteStream;
+  const code = await main(args, {
+    stdout: stream((t) => (stdout += t)),
+    stderr: stream((t) => (stderr += t)),
+    env: cleanEnv(env),
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
 }
 
 beforeEach(async () => {
@@ -47,7 +70,7 @@ afterEach(async () => {
 
 describe('longshore config', () => {
   it('sets, gets, lists and removes values in a JSON file, nested for girder, readable by its owner only', async () => {
-    expect(await longshore(['config', 'set', 'broker', 'amqp://guest:s3cret-pw@rabbit:5672//'])).toEqual({
+    expect(await spawned(['config', 'set', 'broker', 'amqp://guest:s3cret-pw@rabbit:5672//'])).toEqual({
       code: 0,
       stdout: '',
       stderr: '',
@@ -69,7 +92,7 @@ describe('longshore config', () => {
       stdout: '["./a.js","./b.js"]\n',
     });
 
-    const list = await longshore(['config', 'list']);
+    const list = await spawned(['config', 'list']);
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(`# ${file}\n`);
     expect(list.stdout).toMatch(/^broker: +amqp:\/\/guest:\*\*@rabbit:5672\/\/$/m);
@@ -104,7 +127,7 @@ describe('longshore config', () => {
   it('names a bad value with what was expected, in one line, and leaves the file alone', async () => {
     await longshore(['config', 'set', 'concurrency', '2']);
     const before = await readFile(file, 'utf8');
-    expect(await longshore(['config', 'set', 'concurrency', 'abc'])).toEqual({
+    expect(await spawned(['config', 'set', 'concurrency', 'abc'])).toEqual({
       code: 1,
       stdout: '',
       stderr: 'longshore config: concurrency: expected a positive integer, got "abc"\n',

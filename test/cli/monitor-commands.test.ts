@@ -270,12 +270,14 @@ describe.concurrent('bad input, every command', () => {
         "longshore submit: no broker configured: set one with 'longshore config set broker amqp://USER:PASS@HOST:5672//' or $LONGSHORE_BROKER_URL\n",
     });
     const env = { LONGSHORE_BROKER_URL: 'amqp://guest:hunter22@127.0.0.1:1//' };
-    for (const args of [
+    const commands = [
       ['submit', 'alpine'],
       ['cancel', 'abc'],
       ['inspect', 'ping'],
-    ]) {
-      const out = await longshore(args, env);
+    ];
+    const outcomes = await Promise.all(commands.map((args) => longshore(args, env)));
+    for (const [i, args] of commands.entries()) {
+      const out = outcomes[i]!;
       expect(out.code, args.join(' ')).toBe(1);
       expect(out.stdout).toBe('');
       expect(out.stderr).toMatch(
@@ -288,8 +290,10 @@ describe.concurrent('bad input, every command', () => {
   });
 
   it('--help for every command', async () => {
-    for (const command of ['submit', 'status', 'jobs', 'cancel', 'inspect', 'config']) {
-      const out = await longshore([command, '--help']);
+    const commands = ['submit', 'status', 'jobs', 'cancel', 'inspect', 'config'];
+    const helps = await Promise.all(commands.map((command) => longshore([command, '--help'])));
+    for (const [i, command] of commands.entries()) {
+      const out = helps[i]!;
       expect(out.code, command).toBe(0);
       expect(out.stdout, command).toMatch(new RegExp(`^Usage: longshore ${command} `));
     }
