@@ -24,6 +24,7 @@ import {
   stringValue,
   type OptionTable,
 } from './args.js';
+import { applySettings, loadSettings } from './cli-config.js';
 import type { CliCommand, CliIo } from './command.js';
 import { ConsoleSink, PlainDisplay, TerminalDisplay, type Display } from './display.js';
 import { EXIT_BROKEN_PIPE, describeError, exitCodeFor, messageOfError } from './exit-codes.js';
@@ -324,6 +325,8 @@ async function runRun(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(runHelp());
     return 0;
   }
+  // Girder and the temporary root from the settings (`longshore config`, the environment over it).
+  applySettings(loadSettings(io.env).settings, io.env);
   await checkHostFiles(invocation.options, invocation.args);
 
   const display: Display =

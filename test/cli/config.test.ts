@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFilePath } from '../../src/cli/cli-config.js';
 import { main } from '../../src/cli/main.js';
+import { parseWorkerArgs } from '../../src/cli/worker-command.js';
 
 const BIN = fileURLToPath(new URL('../../bin/longshore.js', import.meta.url));
 const run = promisify(execFile);
@@ -171,6 +172,27 @@ describe('longshore config', () => {
       code: 1,
       stderr: `longshore inspect: concurrency (${file}): expected a positive integer, got "lots"\n`,
     });
+  });
+
+  it('longshore worker takes what its flags do not give from the settings', () => {
+    const settings = {
+      broker: 'amqp://u:p@rabbit:5672//',
+      concurrency: 3,
+      defaultQueue: 'gpu',
+      tasks: ['./tasks.js'],
+    };
+    expect(parseWorkerArgs([], {}, '/srv', settings)).toEqual({
+      options: { broker: 'amqp://u:p@rabbit:5672//', concurrency: 3, queues: ['gpu'] },
+      taskModules: ['file:///srv/tasks.js'],
+    });
+    expect(parseWorkerArgs(['-c', '1', '-Q', 'a', '--tasks', '/x.js'], {}, '/srv', settings)).toEqual({
+      options: { broker: 'amqp://u:p@rabbit:5672//', concurrency: 1, queues: ['a'] },
+      taskModules: ['file:///x.js'],
+    });
+    // The variable wins over the file, the flag over both.
+    expect(
+      parseWorkerArgs([], { LONGSHORE_BROKER_URL: 'amqp://env:5672//' }, '/srv', settings)?.options.broker,
+    ).toBe('amqp://env:5672//');
   });
 
   it('finds the file under XDG_CONFIG_HOME, else ~/.config', () => {
