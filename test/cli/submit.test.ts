@@ -219,7 +219,8 @@ describe('longshore submit', () => {
 
 describe('longshore cancel', () => {
   it('revokes a running task with terminate: its container stops and the waiting submit exits non-zero', async () => {
-    const { queue, worker } = await startWorker('cancel');
+    const started = await startWorker('cancel');
+    const { queue, worker } = started;
     const waiting = longshore(['submit', '--wait', '-Q', queue, CONFORMANCE, 'sigterm']);
     let id: string | undefined;
     for (let i = 0; i < 300 && !id; i++) {
@@ -228,6 +229,11 @@ describe('longshore cancel', () => {
     }
     expect(id).toBeDefined();
     await waitForRunningTaskContainer(id!);
+    const { hostname } = started;
+    const active = JSON.parse(
+      (await longshore(['inspect', 'active', '--json', '-d', hostname])).stdout,
+    ) as Record<string, { id: string }[]>;
+    expect(active[hostname]!.map((t) => t.id)).toEqual([id]);
     const cancel = await longshore(['cancel', id!]);
     expect(cancel).toEqual({ code: 0, stdout: '', stderr: `revoke sent for ${id}\n` });
     await worker.waitFor(new RegExp(`\\[${id}\\] terminated`));
