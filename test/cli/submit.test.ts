@@ -217,6 +217,49 @@ describe('longshore submit', () => {
   });
 });
 
+describe('longshore submit on a terminal', () => {
+  it('--wait draws a progress bar (under script(1), a pseudo-terminal); without one, plain lines', async () => {
+    const { queue } = await startWorker('tty');
+    const steps = Array.from({ length: 5 }, (_, i) => ({ current: i + 1, total: 5, message: 'working' }));
+    const command = [
+      process.execPath,
+      BIN,
+      'submit',
+      '--wait',
+      '-Q',
+      queue,
+      CONFORMANCE,
+      'progress',
+      '-p',
+      '{progress}',
+      '--progressions',
+      JSON.stringify(steps),
+    ]
+      .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+      .join(' ');
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('LONGSHORE_')) env[k] = v;
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: {
+        ...env,
+        LONGSHORE_BROKER_URL: BROKER,
+        LONGSHORE_CONFIG: '/nonexistent/longshore.json',
+        LONGSHORE_TMP_ROOT: process.env.LONGSHORE_TMP_ROOT,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code, output).toBe(0);
+    // A bar redrawn in place.
+    expect(output).toMatch(/\[#{4,20} *\] \d+% working/);
+    // The record's own `progress:` line is the only one: no plain progress lines.
+    expect(output.match(/progress: /g)).toHaveLength(1);
+    expect(output).toMatch(/state: +SUCCESS/);
+  });
+});
+
 describe('longshore cancel', () => {
   it('revokes a running task with terminate: its container stops and the waiting submit exits non-zero', async () => {
     const started = await startWorker('cancel');
