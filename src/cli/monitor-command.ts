@@ -1,7 +1,10 @@
 import { BROKER_ENV } from '../config.js';
+import { messageOf } from '../errors.js';
 import { redactUrl } from '../secrets.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startMonitor } from '../monitor/monitor.js';
-import { IN_MEMORY, defaultDbPath } from '../monitor/task-store.js';
+import { IN_MEMORY, MonitorStoreError, defaultDbPath } from '../monitor/task-store.js';
+import { CommandError, explainBrokerError } from './cli-error.js';
+import { loadSettings, requireBroker } from './cli-config.js';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
 import type { CliCommand, CliIo } from './command.js';
 
@@ -26,7 +29,7 @@ const OPTIONS: OptionTable = {
     type: 'string',
     short: 'b',
     valueName: 'URL',
-    description: `the broker (default: $${BROKER_ENV}), e.g. amqp://guest:guest@localhost:5672//`,
+    description: `the broker (default: $${BROKER_ENV} or 'longshore config get broker'), e.g. amqp://guest:guest@localhost:5672//`,
   },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -71,8 +74,8 @@ export function parseMonitorArgs(
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return undefined;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || undefined);
-  if (!broker) throw new UsageError(`no broker: give --broker URL or set ${BROKER_ENV}`);
+  const flag = stringValue(values.broker);
+  const broker = flag ?? requireBroker(loadSettings(env).settings, 'monitor');
   if (!/^amqps?:\/\//.test(broker)) {
     throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
   }
@@ -97,7 +100,12 @@ async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(monitorHelp());
     return 0;
   }
-  const monitor = await startMonitor({ ...invocation, log: (line) => io.stderr.write(`${line}\n`) });
+  let monitor: Awaited<ReturnType<typeof startMonitor>>;
+  try {
+    monitor = await startMonitor({ ...invocation, log: (line) => io.stderr.write(`${line}\n`) });
+  } catch (error) {
+    throw explainStartError(error, invocation);
+  }
   io.stdout.write(`Monitor at ${monitor.url}\n`);
   let onSignal!: (signal: NodeJS.Signals) => void;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -110,6 +118,22 @@ async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
   io.stderr.write(`longshore monitor: ${signal} received: saving and stopping\n`);
   await monitor.close();
   return 0;
+}
+
+/** Why the monitor could not start, as one line that says what to do. */
+function explainStartError(error: unknown, invocation: MonitorInvocation): unknown {
+  if (error instanceof MonitorStoreError) return new CommandError(error.message);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const where = `${invocation.host}:${invocation.port}`;
+  if (code === 'EADDRINUSE') {
+    return new CommandError(
+      `cannot listen on ${where}: the port is in use (another monitor?); give --port another`,
+    );
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new CommandError(`cannot listen on ${where}: ${messageOf(error)}; check --host and --port`);
+  }
+  return explainBrokerError(error);
 }
 
 export const monitorCommand: CliCommand = {

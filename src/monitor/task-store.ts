@@ -13,6 +13,14 @@ export const IN_MEMORY = ':memory:';
 /** How often, at most, the database is written out while events arrive. */
 const SAVE_INTERVAL_MS = 1_000;
 
+/** The database file cannot be read, written or used: the message says which and what to do. */
+export class MonitorStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MonitorStoreError';
+  }
+}
+
 /** `~/.local/share/longshore/monitor.sqlite` (or under $XDG_DATA_HOME). */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_DATA_HOME?.trim() || path.join(homedir(), '.local', 'share');
@@ -70,7 +78,9 @@ export class TaskStore {
         bytes = readFileSync(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-          throw new Error(`Cannot read the monitor database ${file}: ${messageOf(error)}`, { cause: error });
+          throw new MonitorStoreError(`cannot read the monitor database ${file}: ${messageOf(error)}`, {
+            cause: error,
+          });
         }
       }
     }
@@ -79,14 +89,24 @@ export class TaskStore {
       db.exec(SCHEMA);
     } catch (error) {
       db.close();
-      throw new Error(
+      throw new MonitorStoreError(
         `${file} is not a usable monitor database (${messageOf(error)}): move it away or give --db another path`,
         { cause: error },
       );
     }
     const store = new TaskStore(db, file);
     // Fail now, not at the first save, when the directory cannot be written.
-    if (file !== IN_MEMORY) store.#write();
+    if (file !== IN_MEMORY) {
+      try {
+        store.#write();
+      } catch (error) {
+        db.close();
+        throw new MonitorStoreError(
+          `cannot write the monitor database ${file} (${messageOf(error)}): give --db a writable path`,
+          { cause: error },
+        );
+      }
+    }
     return store;
   }
 

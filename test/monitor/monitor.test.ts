@@ -2,7 +2,7 @@
 // containers, a Python Celery worker started with -E, and task-sent events published as the CLI's
 // submit publishes them. What the API and the WebSocket say is checked, and what SQLite keeps.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -384,6 +384,23 @@ app.worker_main(['worker', '-Q', ${JSON.stringify(queue)}, '-n', ${JSON.stringif
       void exited.then(() => reject(new Error(`exited: ${stdout}${output}`)));
     });
     expect(await request(`${url}/api/workers`)).toMatchObject({ status: 200 });
+    // A second monitor on the same port, and one given a file that is not a database: one line each.
+    const port = new URL(url).port;
+    const garbage = join(dbDir, 'garbage.sqlite');
+    writeFileSync(garbage, 'not a database');
+    for (const [args, line] of [
+      [['--port', port, '--db', ':memory:'], `cannot listen on 127.0.0.1:${port}: the port is in use`],
+      [['--port', '0', '--db', garbage], `${garbage} is not a usable monitor database`],
+    ] as const) {
+      const again = spawn(process.execPath, [BIN, 'monitor', '--broker', BROKER, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      again.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      expect(await new Promise((resolve) => again.once('exit', resolve))).toBe(1);
+      expect(stderr.startsWith(`longshore monitor: ${line}`)).toBe(true);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
