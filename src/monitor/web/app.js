@@ -19,6 +19,21 @@
   /** Log text received over the WebSocket, per task id (what the API had is merged in on open). */
   const liveLogs = new Map();
 
+  /**
+   * Sets a node's text only when it changed: the page re-renders every second (runtimes, heartbeat
+   * ages), and replacing an unchanged text would drop the reader's selection in it.
+   */
+  const setText = (node, text) => {
+    if (node.textContent !== text) node.textContent = text;
+  };
+  /** What a container was last rendered from, so that an unchanged one is left alone. */
+  const rendered = new WeakMap();
+  const changed = (node, signature) => {
+    if (rendered.get(node) === signature) return false;
+    rendered.set(node, signature);
+    return true;
+  };
+
   const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
   const el = (tag, props = {}, children = []) => {
     const node = document.createElement(tag);
@@ -42,6 +57,15 @@
     if (Number.isNaN(date.getTime())) return String(iso);
     const sameDay = date.toDateString() === new Date().toDateString();
     return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+  }
+
+  /** "3 s ago": a heartbeat's age says more than its clock time. */
+  function ago(iso) {
+    const ms = Date.now() - Date.parse(iso || '');
+    if (!Number.isFinite(ms)) return '—';
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return `${s} s ago`;
+    return s < 5400 ? `${Math.round(s / 60)} min ago` : formatTime(iso);
   }
 
   function formatSeconds(seconds) {
@@ -120,7 +144,7 @@
           el('dt', { text: 'load' }),
           el('dd', { text: load }),
           el('dt', { text: 'heartbeat' }),
-          el('dd', { text: formatTime(w.lastHeartbeat) }),
+          el('dd', { title: dash(w.lastHeartbeat), text: ago(w.lastHeartbeat) }),
           el('dt', { text: 'software' }),
           el('dd', { text: software ? `${software} (pid ${dash(w.pid)})` : '—' }),
         ]),
@@ -182,14 +206,14 @@
 
   function renderTask(id) {
     const task = tasks.get(id);
-    $('task-id').textContent = id;
+    setText($('task-id'), id);
     const state = $('task-state');
-    state.textContent = task ? task.state : 'unknown';
+    setText(state, task ? task.state : 'unknown');
     state.className = `state state-${task ? String(task.state).toLowerCase() : 'unknown'}`;
     state.dataset.state = task ? task.state : '';
     const cancel = $('cancel');
     cancel.disabled = !task || FINAL.has(task.state) || cancelling.has(id);
-    cancel.textContent = cancelling.has(id) ? 'Cancelling…' : 'Cancel';
+    setText(cancel, cancelling.has(id) ? 'Cancelling…' : 'Cancel');
     renderProgress(task);
     renderDetails(task);
     renderLog(id);
@@ -215,7 +239,7 @@
     bar.dataset.total = p ? String(p.total ?? '') : '';
     bar.dataset.state = task ? task.state : '';
     fill.style.width = `${percent}%`;
-    text.textContent = label;
+    setText(text, label);
   }
 
   function renderDetails(task) {
@@ -240,6 +264,8 @@
           ['error', task.error],
         ]
       : [['', 'This task is not known to the monitor (yet).']];
+    const list = $('task-details');
+    if (!changed(list, JSON.stringify(rows))) return;
     const nodes = [];
     for (const [key, value] of rows) {
       const text = formatValue(value);
@@ -249,12 +275,13 @@
       if (key === 'error' && value) dd.className = 'error';
       nodes.push(el('dt', { text: key }), dd);
     }
-    $('task-details').replaceChildren(...nodes);
+    list.replaceChildren(...nodes);
   }
 
   function renderLog(id) {
     const pre = $('task-log');
     const entries = liveLogs.get(id) ?? [];
+    if (!changed(pre, `${id} ${logVersions.get(id) ?? 0}`)) return;
     // Stay at the bottom while the log grows, unless the reader scrolled up.
     const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
     pre.replaceChildren(
@@ -266,7 +293,12 @@
 
   // ---- state updates -------------------------------------------------------------------------
 
+  /** Bumped on every change of a task's log, so that the view re-renders only new text. */
+  const logVersions = new Map();
+  const bumpLog = (id) => logVersions.set(id, (logVersions.get(id) ?? 0) + 1);
+
   function appendLog(id, stream, text) {
+    bumpLog(id);
     const entries = liveLogs.get(id) ?? [];
     const last = entries[entries.length - 1];
     if (last && last.stream === stream) last.text += text;
@@ -294,6 +326,7 @@
     const entries = [];
     if (stored) entries.push({ stream: 'stdout', text: stored });
     liveLogs.set(id, entries);
+    bumpLog(id);
     let skip = overlap;
     for (const e of liveSince) {
       const cut = Math.min(skip, e.text.length);
@@ -436,6 +469,7 @@
     notice('');
     if (id !== null) {
       $('task-log').replaceChildren();
+      rendered.delete($('task-log'));
       loadTask(id);
     }
     render();
@@ -446,15 +480,18 @@
   $('filters').addEventListener('input', scheduleRender);
   $('filters').addEventListener('change', scheduleRender);
   $('filters').addEventListener('submit', (event) => event.preventDefault());
+  // A whole row opens its task, not only the id's link.
+  $('tasks-body').addEventListener('click', (event) => {
+    const row = event.target.closest('tr[data-task-id]');
+    if (row && !event.target.closest('a')) location.hash = `#/task/${encodeURIComponent(row.dataset.taskId)}`;
+  });
   $('cancel').addEventListener('click', () => {
     const id = currentTaskId();
     if (id !== null) cancelTask(id);
   });
   window.addEventListener('hashchange', route);
-  // Running tasks' runtimes tick.
-  setInterval(() => {
-    if ([...tasks.values()].some((t) => t.started && !FINAL.has(t.state))) scheduleRender();
-  }, 1000);
+  // Running tasks' runtimes and heartbeat ages tick.
+  setInterval(scheduleRender, 1000);
 
   route();
   connect();
