@@ -7,6 +7,7 @@ import { redactUrl } from '../secrets.js';
 import { EventState, type StateChange } from './event-state.js';
 import { LiveUpdates } from './live-updates.js';
 import { createMonitorServer } from './monitor-server.js';
+import type { WorkerRecord } from './task-record.js';
 import { TaskStore, defaultDbPath } from './task-store.js';
 
 export const DEFAULT_PORT = 5555;
@@ -15,6 +16,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 const SNAPSHOT_TASKS = 200;
 /** How often worker liveness is checked (a worker is offline 2 heartbeats after its last). */
 const LIVENESS_CHECK_MS = 500;
+/** A worker's heartbeat figures are saved at most this often (its comings and goings at once). */
+const WORKER_SAVE_MS = 60_000;
 
 export interface MonitorOptions {
   /** The broker (amqp:// URL) whose `celeryev` events are read and to which revokes go. */
@@ -53,9 +56,19 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
   const client = new CeleryClient(options.broker, { maxConnectAttempts: 3 });
   const stopped = new AbortController();
 
+  // Heartbeats change a worker every 2 s: saved when it comes or goes, else once a minute, so that
+  // an idle cluster does not rewrite the database file every second.
+  const workerSaved = new Map<string, { online: boolean; at: number }>();
+  const saveWorker = (worker: WorkerRecord, force = false): void => {
+    const last = workerSaved.get(worker.hostname);
+    const now = Date.now();
+    if (!force && last && last.online === worker.online && now - last.at < WORKER_SAVE_MS) return;
+    workerSaved.set(worker.hostname, { online: worker.online, at: now });
+    store.saveWorker(worker);
+  };
   const apply = (changes: readonly StateChange[]): void => {
     for (const change of changes) {
-      if (change.type === 'worker') store.saveWorker(change.worker);
+      if (change.type === 'worker') saveWorker(change.worker);
       else store.saveTask(change.task);
       live.publish(change);
     }
@@ -124,6 +137,7 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await client.close();
+      for (const worker of state.workers()) saveWorker(worker, true);
       store.close();
     })();
     return closing;

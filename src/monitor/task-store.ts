@@ -12,6 +12,8 @@ type SqlValue = initSqlJs.SqlValue;
 export const IN_MEMORY = ':memory:';
 /** How often, at most, the database is written out while events arrive. */
 const SAVE_INTERVAL_MS = 1_000;
+/** A large database is written less often: writing takes at most ~5 % of the time. */
+const SAVE_COST_FACTOR = 20;
 
 /** The database file cannot be read, written or used: the message says which and what to do. */
 export class MonitorStoreError extends Error {
@@ -62,6 +64,7 @@ export class TaskStore {
   readonly path: string;
   readonly #db: Database;
   #dirty = false;
+  #saveInterval = SAVE_INTERVAL_MS;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -210,7 +213,7 @@ export class TaskStore {
         this.#dirty = true;
         console.error(`longshore monitor: cannot save ${this.path}: ${messageOf(error)}`);
       }
-    }, SAVE_INTERVAL_MS);
+    }, this.#saveInterval);
     // Saving never keeps a process alive: close() writes what is left.
     this.#timer.unref();
   }
@@ -220,9 +223,11 @@ export class TaskStore {
     this.#dirty = false;
     mkdirSync(path.dirname(this.path), { recursive: true });
     const temporary = `${this.path}.${process.pid}.tmp`;
+    const started = Date.now();
     try {
       writeFileSync(temporary, this.#db.export());
       renameSync(temporary, this.path);
+      this.#saveInterval = Math.max(SAVE_INTERVAL_MS, (Date.now() - started) * SAVE_COST_FACTOR);
     } catch (error) {
       rmSync(temporary, { force: true });
       throw error;
