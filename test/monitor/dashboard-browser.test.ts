@@ -17,8 +17,8 @@ const broker = useBroker();
 const spawnWorker = useWorkerProcesses();
 
 const STEPS = 5;
-/** Five progress lines (to the ProgressPipe, $0) and five log lines, a second apart. */
-const PROGRESS_SCRIPT = `exec 3>"$0"; i=1; while [ $i -le ${STEPS} ]; do
+/** Five progress lines (to the ProgressPipe, $0) and five log lines, a second apart; markup first. */
+const PROGRESS_SCRIPT = `exec 3>"$0"; echo "<b>markup</b> stays text"; i=1; while [ $i -le ${STEPS} ]; do
   echo "step $i of ${STEPS}"; echo "{\\"current\\": $i, \\"total\\": ${STEPS}}" >&3; i=$((i+1)); sleep 1; done`;
 /** As the container's pid 1, sh ignores SIGTERM unless it traps it: a cancel would wait 10 s. */
 const CANCELLABLE_SCRIPT = 'trap "exit 143" TERM; echo waiting; sleep 120 & wait';
@@ -91,6 +91,9 @@ describe('the dashboard in Chromium', () => {
         .poll(() => text(page, 'task-log'), { timeout: 10_000 })
         .toContain(`step ${STEPS} of ${STEPS}`);
       expect(await text(page, 'task-log')).toContain('step 1 of 5');
+      // Container output is text, never markup.
+      expect(await text(page, 'task-log')).toContain('<b>markup</b> stays text');
+      expect(await page.locator(`${testid('task-log')} b`).count()).toBe(0);
       expect(await text(page, 'cancel')).toBe('Cancel');
       expect(await page.isDisabled(testid('cancel'))).toBe(true);
       await expect(first.get({ timeout: 30_000 })).resolves.toEqual({ exitCode: 0, hookResults: [] });
