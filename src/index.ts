@@ -111,6 +111,16 @@ export {
   type GirderJobOptions,
 } from './girder/index.js';
 
+// Monitoring: Celery's events as data, and the monitor (history, HTTP API, live dashboard)
+export {
+  CeleryEventReader,
+  type CeleryEvent,
+  type EventReaderOptions,
+} from './celery/events/event-reader.js';
+export { broadcastInspect, type InspectOptions, type InspectReplies } from './celery/client/inspect.js';
+export { startMonitor, type MonitorOptions, type RunningMonitor } from './monitor/monitor.js';
+export type { TaskRecord, WorkerRecord, TaskProgress } from './monitor/task-record.js';
+
 // Transforms
 export {
   Transform,
