@@ -9,7 +9,11 @@
  * container share the CPUs, and the server is often what sets the pace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -243,6 +247,8 @@ export async function runRounds(
       const hwm = variant.side === 'longshore' && resetPeakRss();
       if (variant.side === 'longshore') sampler.start(50);
       const cpu0 = server.cpuMs();
+      const own0 = process.cpuUsage();
+      const children0 = childrenCpuMs();
       let sample: Sample;
       try {
         sample = await variant.run(round);
@@ -252,14 +258,24 @@ export async function runRounds(
           if (hwm) result.peakHwm = Math.max(result.peakHwm, peakRss());
         }
       }
+      const own = process.cpuUsage(own0);
+      const split = `this process ${fmt((own.user + own.system) / 1e6, 2)} s (system ${fmt(own.system / 1e6, 2)} s), children ${fmt((childrenCpuMs() - children0) / 1000, 2)} s`;
       result.serverCpuMs.push(server.cpuMs() - cpu0);
       result.samples.push(sample);
       await variant.after?.(round);
-      line.push(`${variant.key} ${fmt(sample.ms / 1000, 2)} s (CPU ${fmt(sample.cpuMs / 1000, 2)} s)`);
+      line.push(
+        `${variant.key} ${fmt(sample.ms / 1000, 2)} s (CPU ${fmt(sample.cpuMs / 1000, 2)} s: ${split})`,
+      );
     }
     console.log(`round ${round + 1}/${rounds}: ${line.join(', ')}`);
   }
   return { idleRss: idle, results };
+}
+
+/** CPU time of this process's waited-for children (cutime + cstime of /proc/self/stat), ms. */
+function childrenCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
 /** Resets VmHWM to the current RSS (proc(5), clear_refs "5"); false where that is not allowed. */
@@ -434,4 +450,123 @@ export function compare(
       verdict: peak < MEMORY_TARGET_BYTES ? 'PASS' : 'MISS',
     })),
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw commands whose output goes to files, never through this process's streams. Strings flowing
+// through Node's stream machinery (a child's piped stdout) leave V8's optimized code for it
+// polymorphic, and longshore's next uploads, which run through the same machinery, then cost this
+// process up to twice the CPU: the raw side must not slow the longshore side down.
+
+let outputDir: string | undefined;
+
+async function outputFiles(): Promise<{ stdout: string; stderr: string }> {
+  if (outputDir === undefined) {
+    const dir = await mkdtemp(join(tmpdir(), 'longshore-bench-girder-out-'));
+    onCleanup(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
+    outputDir = dir;
+  }
+  const dir = outputDir;
+  const id = randomBytes(6).toString('hex');
+  return { stdout: join(dir, `${id}.out`), stderr: join(dir, `${id}.err`) };
+}
+
+interface QuietChild {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a child whose stdout and stderr are files; resolves once it has exited. */
+async function startQuiet(child: QuietChild): Promise<{
+  process: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}> {
+  const files = await outputFiles();
+  const out = openSync(files.stdout, 'w');
+  const err = openSync(files.stderr, 'w');
+  let spawned: ChildProcess;
+  try {
+    spawned = spawn(child.command, child.args, {
+      stdio: ['ignore', out, err],
+      env: child.env ?? process.env,
+    });
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    spawned.once('error', reject);
+    spawned.once('exit', (code) => {
+      const read = async (): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+        const result = {
+          code,
+          stdout: await readFile(files.stdout, 'utf8'),
+          stderr: await readFile(files.stderr, 'utf8'),
+        };
+        await Promise.all([rm(files.stdout, { force: true }), rm(files.stderr, { force: true })]);
+        return result;
+      };
+      read().then(resolve, reject);
+    });
+  });
+  return { process: spawned, done };
+}
+
+/** `run` of lib.ts with the output in files: rejects on a non-zero exit (or after `timeoutMs`). */
+export async function runQuiet(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ stdout: string; stderr: string }> {
+  const { process: child, done } = await startQuiet({
+    command,
+    args,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const timer =
+    options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+  try {
+    const result = await done;
+    if (result.code !== 0) {
+      throw new Error(
+        `${command} ${args.join(' ')} exited ${result.code ?? 'on a signal'}: ${result.stderr.trim()}`,
+      );
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `runPair` of lib.ts with the output in files: two processes that meet on a FIFO, run at once;
+ * if either fails the other is killed. The wall time from before the first spawn until both exit.
+ */
+export async function runQuietPair(
+  a: QuietChild,
+  b: QuietChild,
+  timeoutMs: number,
+): Promise<{ ms: number; stdout: [string, string] }> {
+  const t0 = performance.now();
+  const children = [await startQuiet(a), await startQuiet(b)];
+  const timer = setTimeout(() => children.forEach((c) => c.process.kill('SIGKILL')), timeoutMs);
+  try {
+    const results = await Promise.all(
+      children.map(async (c, i) => {
+        const result = await c.done;
+        if (result.code !== 0) {
+          for (const other of children) if (other !== c) other.process.kill('SIGKILL');
+          const p = i === 0 ? a : b;
+          throw new Error(
+            `${p.command} ${p.args.join(' ')} exited ${result.code ?? 'on a signal'}: ${result.stderr.trim()}`,
+          );
+        }
+        return result;
+      }),
+    );
+    return { ms: performance.now() - t0, stdout: [results[0]!.stdout, results[1]!.stdout] };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -22,14 +22,14 @@ import {
   mkfifo,
   noiseCheck,
   rawContainer,
-  run,
-  runPair,
   runTask,
 } from './lib.js';
 import {
   compare,
   printMemory,
   printVariants,
+  runQuiet,
+  runQuietPair,
   runRounds,
   settings,
   span,
@@ -73,7 +73,7 @@ main(async () => {
     let out = '';
     const m = await measure(async () => {
       out = (
-        await run('curl', [
+        await runQuiet('curl', [
           '-sS',
           '--fail',
           '-o',
@@ -99,7 +99,7 @@ main(async () => {
     let stdout = '';
     const m = await measure(async () => {
       stdout = (
-        await run(
+        await runQuiet(
           'bash',
           [
             '-c',
@@ -126,7 +126,7 @@ main(async () => {
   const fifo = `${fifoDir}/fifo`;
   await mkfifo(fifo);
   const curlFifo = async (fileId: string, expected: number): Promise<Sample> => {
-    const { ms, stdout } = await runPair(
+    const { ms, stdout } = await runQuietPair(
       rawContainer(fifoDir, 'cat "$0" > /dev/null', '/x/fifo'),
       {
         command: 'sh',

@@ -44,14 +44,14 @@ import {
   mkfifo,
   noiseCheck,
   rawContainer,
-  run,
-  runPair,
   runTask,
 } from './lib.js';
 import {
   compare,
   printMemory,
   printVariants,
+  runQuiet,
+  runQuietPair,
   runRounds,
   settings,
   span,
@@ -134,7 +134,7 @@ main(async () => {
       );
     }
     if (compare) {
-      await run('sh', [
+      await runQuiet('sh', [
         '-c',
         'cat "$@" | cmp - "$0"',
         join(info.filesDir, files[0]!._id),
@@ -213,10 +213,14 @@ curl -sS --fail --fail-early -X POST -H 'Expect:' -H "Girder-Token: $TOKEN" -w '
       let stdout = '';
       const m = await measure(async () => {
         stdout = (
-          await run('bash', ['-c', script, 'bash', ...slices.flatMap((s) => [s.path, String(s.offset)])], {
-            env,
-            timeoutMs: TIMEOUT_MS,
-          })
+          await runQuiet(
+            'bash',
+            ['-c', script, 'bash', ...slices.flatMap((s) => [s.path, String(s.offset)])],
+            {
+              env,
+              timeoutMs: TIMEOUT_MS,
+            },
+          )
         ).stdout;
       });
       return { ms: m.ms, cpuMs: m.cpuMs, transferMs: sumSeconds(stdout) };
@@ -228,7 +232,7 @@ ${INIT}${chunkLoop('file')}rm -f "$1"
       let stdout = '';
       const m = await measure(async () => {
         stdout = (
-          await run('bash', ['-c', script, 'bash', join(fifoDir, 'big.bin')], {
+          await runQuiet('bash', ['-c', script, 'bash', join(fifoDir, 'big.bin')], {
             env: {
               ...env,
               DOCKER: DOCKER_CLI,
@@ -253,7 +257,7 @@ times`;
       .filter(([k]) => ['API', 'TOKEN', 'ITEM', 'SIZE', 'FIFO'].includes(k))
       .map(([k, v]) => `export ${k}='${v}'`)
       .join('\n');
-    const { ms, stdout } = await runPair(
+    const { ms, stdout } = await runQuietPair(
       rawContainer(fifoDir, WRITE, 'sh', '/x/fifo', String(mib), PATTERN),
       { command: 'bash', args: ['-c', `${exports}\n${script}`] },
       TIMEOUT_MS,
