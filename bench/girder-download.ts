@@ -1,9 +1,11 @@
 /**
  * Girder -> container: a 1 GiB file of the Girder test server streamed by
  * `Connect(GirderFileIdToStream(id), NamedInputPipe('in'))` into a container that reads it with
- * `cat`, against curl downloading the same file from the same server (to /dev/null, and into the
- * same container through `docker run -i`, which like longshore's figure includes a container's
- * start). Rounds alternate the three; medians; this process's RSS sampled during longshore's runs.
+ * `cat`, against curl downloading the same file from the same server: to /dev/null (the issue's
+ * target), into a FIFO that the same container reads (the raw path of the same task), and into the
+ * same container through `docker run -i`. The last two, like longshore's whole-task figure, include
+ * a container's start. Rounds alternate the four; medians; this process's RSS is sampled during
+ * longshore's runs; an empty file's task gives the fixed cost of a task.
  *
  *   npx tsx bench/girder-download.ts     (LONGSHORE_BENCH_MIB / LONGSHORE_BENCH_RUNS shrink it)
  */
