@@ -1,17 +1,14 @@
-import type { TaskContext } from '../../task/task-context.js';
-import type { ResultHook, TaskOutcome } from '../../transforms/transform.js';
 import type { VolumePath } from '../../transforms/volume-path.js';
-import type { GirderConnection } from '../girder-connection.js';
-import { checkBoolean, checkConnection, checkObjectId } from '../girder-args.js';
+import { checkObjectId } from '../girder-args.js';
+import type { GirderClient } from '../girder-client.js';
 import { uploadPathToItem } from '../upload/upload-path-to-item.js';
-import { checkOptions, checkVolumePath, warnings } from './girder-upload-hook-args.js';
+import {
+  VolumePathUploadHook,
+  type UploadCall,
+  type VolumePathUploadOptions,
+} from './volume-path-upload-hook.js';
 
-export interface GirderUploadVolumePathToItemOptions {
-  /** Remove the file (or directory) once uploaded (default false). */
-  deleteFile?: boolean | undefined;
-  /** A Girder connection of its own; the task's when null or absent. */
-  gc?: GirderConnection | null | undefined;
-}
+export type GirderUploadVolumePathToItemOptions = VolumePathUploadOptions;
 
 /**
  * A result hook (Girder Worker's `GirderUploadVolumePathToItem`): after the container, uploads
@@ -22,36 +19,23 @@ export interface GirderUploadVolumePathToItemOptions {
  *   const out = new VolumePath('out.txt');
  *   dockerRun.delay(image, { containerArgs: [out], girderResultHooks: [new GirderUploadVolumePathToItem(out, itemId)] });
  */
-export class GirderUploadVolumePathToItem implements ResultHook {
-  readonly volumePath: VolumePath;
+export class GirderUploadVolumePathToItem extends VolumePathUploadHook {
   readonly itemId: string;
-  readonly deleteFile: boolean;
-  readonly gc: GirderConnection | null;
 
   constructor(volumePath: VolumePath, itemId: string, options: GirderUploadVolumePathToItemOptions = {}) {
-    const opts = checkOptions(options);
-    this.volumePath = checkVolumePath(volumePath);
+    super(volumePath, options);
     this.itemId = checkObjectId('itemId', itemId);
-    this.deleteFile = checkBoolean('deleteFile', opts.deleteFile, false);
-    this.gc = checkConnection(opts.gc);
   }
 
-  /** Mounts the volume so the container can write the path, and fails early without a Girder. */
-  async prepare(ctx: TaskContext): Promise<void> {
-    await this.volumePath.resolve(ctx);
-    ctx.girder(this.gc);
-  }
-
-  async run(ctx: TaskContext, _outcome: TaskOutcome): Promise<string> {
-    await uploadPathToItem(ctx.girder(this.gc), this.itemId, await this.volumePath.hostPath(ctx), {
-      deleteFile: this.deleteFile,
-      signal: ctx.signal,
-      warn: warnings(ctx),
-    });
+  protected override get parentId(): string {
     return this.itemId;
   }
 
-  toString(): string {
+  protected override upload(client: GirderClient, hostPath: string, call: UploadCall): Promise<unknown> {
+    return uploadPathToItem(client, this.itemId, hostPath, call);
+  }
+
+  override toString(): string {
     return `GirderUploadVolumePathToItem(${String(this.volumePath)} -> item ${this.itemId})`;
   }
 }
