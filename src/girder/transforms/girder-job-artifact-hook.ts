@@ -1,6 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { ValidationError } from '../../errors.js';
 import type { TaskContext } from '../../task/task-context.js';
+import type { ResultHook, TaskOutcome } from '../../transforms/transform.js';
 import type { GirderConnection } from '../girder-connection.js';
 import {
   checkBoolean,
@@ -22,21 +23,44 @@ export interface GirderJobArtifactOptions {
   gc?: GirderConnection | null | undefined;
 }
 
-export interface CheckedArtifactOptions {
-  jobId: string | null;
-  name: string | null;
-  uploadOnException: boolean;
-  gc: GirderConnection | null;
-}
+/**
+ * What both artifact hooks share: their checked options, the checks before the container runs
+ * (a Girder, a job), and the upload of whatever is at their host path. Returns the job id (null
+ * when nothing was there).
+ */
+export abstract class JobArtifactHook implements ResultHook {
+  readonly jobId: string | null;
+  readonly name: string | null;
+  readonly uploadOnException: boolean;
+  readonly gc: GirderConnection | null;
+  readonly runOnFailure: boolean;
 
-export function checkArtifactOptions(options: GirderJobArtifactOptions | undefined): CheckedArtifactOptions {
-  const opts = checkOptions(options);
-  return {
-    jobId: checkOptionalObjectId('jobId', opts.jobId),
-    name: checkOptionalFileName('name', opts.name),
-    uploadOnException: checkBoolean('uploadOnException', opts.uploadOnException, false),
-    gc: checkConnection(opts.gc),
-  };
+  constructor(options: GirderJobArtifactOptions | undefined) {
+    const opts = checkOptions(options);
+    this.jobId = checkOptionalObjectId('jobId', opts.jobId);
+    this.name = checkOptionalFileName('name', opts.name);
+    this.uploadOnException = checkBoolean('uploadOnException', opts.uploadOnException, false);
+    this.gc = checkConnection(opts.gc);
+    this.runOnFailure = this.uploadOnException;
+  }
+
+  /** Where the artifacts are on this host, for this task. */
+  protected abstract hostPath(ctx: TaskContext): Promise<string>;
+
+  /** A task without Girder or without a job fails before its container runs. */
+  async prepare(ctx: TaskContext): Promise<void> {
+    ctx.girder(this.gc);
+    artifactJobId(ctx, this.jobId);
+  }
+
+  async run(ctx: TaskContext, _outcome: TaskOutcome): Promise<string | null> {
+    return uploadArtifactsOf(ctx, this, await this.hostPath(ctx));
+  }
+
+  /** "job <id>" or "the task's job", for toString. */
+  protected describeJob(): string {
+    return this.jobId ? `job ${this.jobId}` : "the task's job";
+  }
 }
 
 /** The hook's job, else the task's; neither is a ValidationError naming jobId. */
@@ -57,9 +81,9 @@ export function artifactJobId(ctx: TaskContext, jobId: string | null): string {
  * uploads nothing and returns null (after a failure the container may never have written it), and
  * the job id is required only when there is something to upload.
  */
-export async function uploadArtifactsOf(
+async function uploadArtifactsOf(
   ctx: TaskContext,
-  hook: CheckedArtifactOptions,
+  hook: JobArtifactHook,
   hostPath: string,
 ): Promise<string | null> {
   if (!(await exists(hostPath))) return null;

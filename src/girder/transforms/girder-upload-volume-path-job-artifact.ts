@@ -1,13 +1,6 @@
 import type { TaskContext } from '../../task/task-context.js';
-import type { ResultHook, TaskOutcome } from '../../transforms/transform.js';
 import type { VolumePath } from '../../transforms/volume-path.js';
-import type { GirderConnection } from '../girder-connection.js';
-import {
-  artifactJobId,
-  checkArtifactOptions,
-  uploadArtifactsOf,
-  type GirderJobArtifactOptions,
-} from './girder-job-artifact-hook.js';
+import { JobArtifactHook, type GirderJobArtifactOptions } from './girder-job-artifact-hook.js';
 import { checkVolumePath } from './girder-upload-hook-args.js';
 
 /**
@@ -20,36 +13,25 @@ import { checkVolumePath } from './girder-upload-hook-args.js';
  * names the route and the artifacts, and with `configure({ girder: { artifactFolderId } })` they
  * go to a sub-folder named after the job instead. Returns the job id (null when nothing was there).
  */
-export class GirderUploadVolumePathJobArtifact implements ResultHook {
+export class GirderUploadVolumePathJobArtifact extends JobArtifactHook {
   readonly volumePath: VolumePath;
-  readonly jobId: string | null;
-  readonly name: string | null;
-  readonly uploadOnException: boolean;
-  readonly gc: GirderConnection | null;
-  readonly runOnFailure: boolean;
 
   constructor(volumePath: VolumePath, options: GirderJobArtifactOptions = {}) {
+    super(options);
     this.volumePath = checkVolumePath(volumePath);
-    const { jobId, name, uploadOnException, gc } = checkArtifactOptions(options);
-    this.jobId = jobId;
-    this.name = name;
-    this.uploadOnException = uploadOnException;
-    this.gc = gc;
-    this.runOnFailure = uploadOnException;
   }
 
-  /** Mounts the volume; a task without Girder or without a job fails before its container runs. */
-  async prepare(ctx: TaskContext): Promise<void> {
+  /** Mounts the volume too, so that the container can write the path. */
+  override async prepare(ctx: TaskContext): Promise<void> {
     await this.volumePath.resolve(ctx);
-    ctx.girder(this.gc);
-    artifactJobId(ctx, this.jobId);
+    await super.prepare(ctx);
   }
 
-  async run(ctx: TaskContext, _outcome: TaskOutcome): Promise<string | null> {
-    return uploadArtifactsOf(ctx, this, await this.volumePath.hostPath(ctx));
+  protected override hostPath(ctx: TaskContext): Promise<string> {
+    return this.volumePath.hostPath(ctx);
   }
 
-  toString(): string {
-    return `GirderUploadVolumePathJobArtifact(${String(this.volumePath)} -> ${this.jobId ? `job ${this.jobId}` : "the task's job"})`;
+  override toString(): string {
+    return `GirderUploadVolumePathJobArtifact(${String(this.volumePath)} -> ${this.describeJob()})`;
   }
 }
