@@ -1,16 +1,36 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { StreamError, messageOf } from '../errors.js';
+import { runCopier } from './copier-child.js';
+import { findProgram } from './find-program.js';
 
-/** Streams whose bytes need not pass through Node: a host file to read, a FIFO to write. */
-const fileSources = new WeakMap<Readable, number>();
+/** The FIFO a direct copy writes: its descriptor, and the stream that owns it. */
+export interface FifoTarget {
+  fd: number;
+  stream: Writable;
+}
+
+/**
+ * Copies a source's bytes into a FIFO without passing them through Node's streams. Resolves
+ * undefined, having touched nothing, when it cannot (the caller then pumps in-process);
+ * `endedEarly` when the container closed its end first.
+ */
+export type DirectCopy = (
+  fifo: FifoTarget,
+  signal: AbortSignal | undefined,
+) => Promise<{ endedEarly: boolean } | undefined>;
+
+/** Streams whose bytes need not pass through Node: a source that can copy itself, a FIFO to write. */
+const directSources = new WeakMap<Readable, DirectCopy>();
 const fifoSinks = new WeakMap<Writable, number>();
 
-/** `stream` reads the file open as `fd`, from its start, and has not read yet. */
+/** `stream`, as long as nothing has read it, can be copied into a FIFO by `copy` instead. */
+export function markDirectSource(stream: Readable, copy: DirectCopy): void {
+  directSources.set(stream, copy);
+}
+
+/** `stream` reads the file open as `fd`, from its start, and has not read yet: `cat` copies it. */
 export function markFileSource(stream: Readable, fd: number): void {
-  fileSources.set(stream, fd);
+  markDirectSource(stream, (fifo, signal) => catFile(fd, fifo.fd, signal));
 }
 
 /** `stream` writes the FIFO open as `fd`, whose reader (the container) is there. */
@@ -18,87 +38,67 @@ export function markFifoSink(stream: Writable, fd: number): void {
   fifoSinks.set(stream, fd);
 }
 
-let catPath: Promise<string | undefined> | undefined;
-
-/** The first `cat` on the PATH, looked up once; undefined when there is none. */
-function findCat(): Promise<string | undefined> {
-  catPath ??= (async () => {
-    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
-      const candidate = path.join(dir || '.', 'cat');
-      try {
-        await fs.promises.access(candidate, fs.constants.X_OK);
-        return path.resolve(candidate);
-      } catch {
-        // not here
-      }
-    }
-    return undefined;
-  })();
-  return catPath;
-}
-
 /**
- * Copies a host file into a FIFO with a `cat` child whose stdin is the file and stdout the FIFO,
- * so that no byte crosses Node's event loop: the copy runs at the speed of a shell's `cat file >
- * fifo`. libuv makes a child's fds 0-2 blocking (the FIFO was opened non-blocking), and gives it
- * SIGPIPE's default action, so a reader that goes away ends `cat` at once.
- *
- * Resolves undefined, touching nothing, when this pair is not a host file and a FIFO or there
- * is no `cat`: the caller then pumps in-process. Otherwise both streams are destroyed once
- * `cat` has its copies of the descriptors, and it resolves like `pump`: `endedEarly` when the
- * container closed its end first (SIGPIPE). A failing `cat` rejects with a StreamError, and
- * aborting `signal` kills it: the child never outlives the copy.
+ * Copies `source` into `sink` by the source's own direct copy (see markDirectSource) when the
+ * sink is a FIFO and nothing has read the source yet. Resolves undefined, touching nothing, when
+ * this pair cannot: the caller then pumps in-process. Otherwise both streams are destroyed once
+ * the copy is over, and it resolves like `pump`, `endedEarly` when the container closed its end
+ * first; a failing copy rejects with a StreamError.
  */
 export async function copyDirectly(
   source: Readable,
   sink: Writable,
   signal?: AbortSignal,
 ): Promise<{ endedEarly: boolean } | undefined> {
-  const fileFd = fileSources.get(source);
+  const copy = directSources.get(source);
   const fifoFd = fifoSinks.get(sink);
-  if (fileFd === undefined || fifoFd === undefined) return undefined;
-  const cat = await findCat();
+  if (copy === undefined || fifoFd === undefined) return undefined;
   const untouched = !source.destroyed && !source.readableDidRead && source.readableLength === 0;
-  if (!cat || !untouched || sink.destroyed || signal?.aborted) return undefined;
+  if (!untouched || sink.destroyed || signal?.aborted) return undefined;
+  // The copy learns of failures through its own calls; an 'error' event must not go unheard.
+  source.on('error', ignore);
+  sink.on('error', ignore);
+  let result: { endedEarly: boolean } | undefined;
+  try {
+    result = await copy({ fd: fifoFd, stream: sink }, signal);
+  } catch (error) {
+    destroyBoth(source, sink);
+    throw error instanceof StreamError
+      ? error
+      : new StreamError(`Direct copy failed: ${messageOf(error)}`, { cause: error });
+  }
+  if (result) destroyBoth(source, sink);
+  else {
+    source.off('error', ignore);
+    sink.off('error', ignore);
+  }
+  return result;
+}
 
-  let child: ChildProcess;
-  try {
-    child = spawn(cat, [], { stdio: [fileFd, fifoFd, 'pipe'] });
-  } catch (error) {
-    throw new StreamError(`Could not run cat: ${messageOf(error)}`, { cause: error });
-  } finally {
-    // Ours are no longer needed: cat has its copies, or will never run.
-    for (const stream of [source, sink]) {
-      stream.on('error', () => undefined);
-      stream.destroy();
-    }
+function ignore(): void {}
+
+function destroyBoth(source: Readable, sink: Writable): void {
+  for (const stream of [source, sink]) {
+    stream.on('error', ignore);
+    stream.destroy();
   }
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => {
-    if (stderr.length < 4096) stderr += text;
-  });
-  const kill = (): void => {
-    child.kill('SIGKILL');
-  };
-  signal?.addEventListener('abort', kill, { once: true });
-  try {
-    const [code, signalName] = await new Promise<[number | null, NodeJS.Signals | null]>(
-      (resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
-      },
-    );
-    if (signalName === 'SIGKILL' && signal?.aborted) {
-      throw new StreamError(`Stream stopped: ${messageOf(signal.reason)}`, { cause: signal.reason });
-    }
-    if (code === 0) return { endedEarly: false };
-    if (signalName === 'SIGPIPE' || /broken pipe/i.test(stderr)) return { endedEarly: true };
-    const why = stderr.trim() || (signalName ? `killed by ${signalName}` : `exit code ${code}`);
-    throw new StreamError(`cat failed: ${why}`);
-  } catch (error) {
-    if (error instanceof StreamError) throw error;
-    throw new StreamError(`Could not run cat: ${messageOf(error)}`, { cause: error });
-  } finally {
-    signal?.removeEventListener('abort', kill);
-  }
+}
+
+/**
+ * Copies the host file open as `fileFd` into the FIFO with a `cat` child whose stdin is the file
+ * and stdout the FIFO, so that no byte crosses Node's event loop: the copy runs at the speed of
+ * a shell's `cat file > fifo`. Resolves undefined when there is no `cat`.
+ */
+async function catFile(
+  fileFd: number,
+  fifoFd: number,
+  signal: AbortSignal | undefined,
+): Promise<{ endedEarly: boolean } | undefined> {
+  const cat = await findProgram('cat');
+  if (!cat) return undefined;
+  const exit = await runCopier(cat, [], [fileFd, fifoFd, 'pipe'], signal);
+  if (exit.code === 0) return { endedEarly: false };
+  if (exit.signal === 'SIGPIPE' || /broken pipe/i.test(exit.stderr)) return { endedEarly: true };
+  const why = exit.stderr.trim() || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+  throw new StreamError(`cat failed: ${why}`);
 }
