@@ -5,7 +5,7 @@
 //   (b) the temp root is empty (no task directories, no FIFOs),
 //   (c) optionally, the process has not gained file descriptors (small slack for sockets that
 //       the HTTP agent closes lazily).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, expect } from 'vitest';
@@ -95,4 +95,29 @@ export function useLeakChecks(options: LeakCheckOptions = {}): LeakChecks {
   });
 
   return { tempRoot, assertNoLeaks };
+}
+
+/**
+ * Waits (descriptors close asynchronously after 'close') until this process holds no more than
+ * `before`: fewer is fine, keep-alive sockets of earlier tests close on their own schedule.
+ */
+export async function expectFdsBackTo(before: number): Promise<void> {
+  for (let i = 0; i < 300 && openFdCount() > before; i++) await sleep(10);
+  expect(openFdCount()).toBeLessThanOrEqual(before);
+}
+
+/** Live child processes of this process (zombies excluded), by command name. */
+export function liveChildren(): string[] {
+  const names: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [, comm = '', rest = ''] = /\((.*)\) (.*)/.exec(stat) ?? [];
+      const [state, ppid] = rest.split(' ');
+      if (Number(ppid) === process.pid && state !== 'Z') names.push(comm);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return names;
 }

@@ -5,6 +5,8 @@ import axios, { AxiosError, type AxiosResponse } from 'axios';
 import { backoffDelay, sleep } from '../../backoff.js';
 import { redact } from '../../secrets.js';
 import { GirderHttpError } from '../errors.js';
+import { dropEmpty, girderErrorBody } from './girder-answer.js';
+import { sendForSocket } from './socket-body.js';
 
 /**
  * The one module that speaks HTTP to Girder (through axios). Everything above it deals in
@@ -23,8 +25,11 @@ export interface GirderRequestOptions {
   body?: Buffer | Readable | undefined;
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
-  /** 'stream' returns the body as a Readable (downloads). */
-  responseType?: 'json' | 'stream';
+  /**
+   * 'stream' returns the body as a Readable (downloads); 'socket' (GET on plain HTTP only) leaves
+   * it on its connection for another reader, as a SocketBody, or null when it cannot.
+   */
+  responseType?: 'json' | 'stream' | 'socket';
   /** What longshore is doing, named in errors ("download file 5f..."). */
   action?: string | undefined;
 }
@@ -76,6 +81,9 @@ export async function girderRequest<T>(
   const attempts = replayable ? policy.retries + 1 : 1;
   for (let attempt = 1; ; attempt++) {
     try {
+      if (request.responseType === 'socket') {
+        return (await sendForSocket(request, policy)) as GirderResponse<T>;
+      }
       return await sendOnce<T>(request, policy);
     } catch (error) {
       const last = attempt >= attempts || request.signal?.aborted;
@@ -153,25 +161,6 @@ function encodeForm(form: Record<string, QueryValue>): string {
   return new URLSearchParams(
     Object.entries(dropEmpty(form)).map(([k, v]): [string, string] => [k, String(v)]),
   ).toString();
-}
-
-function dropEmpty(values: Record<string, QueryValue>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [key, value] of Object.entries(values))
-    if (value !== undefined && value !== null) out[key] = value;
-  return out;
-}
-
-function girderErrorBody(body: unknown): { message?: string; field?: string } {
-  if (body && typeof body === 'object') {
-    const { message, field } = body as { message?: unknown; field?: unknown };
-    return {
-      ...(typeof message === 'string' ? { message: redact(message) } : {}),
-      ...(typeof field === 'string' ? { field } : {}),
-    };
-  }
-  if (typeof body === 'string' && body.trim()) return { message: redact(body.trim().slice(0, 500)) };
-  return {};
 }
 
 async function readJson(stream: Readable): Promise<unknown> {

@@ -46,9 +46,12 @@ export async function handleRequest(d: Dispatch, req: IncomingMessage, res: Serv
     headers: { ...req.headers },
     bodySize: 0,
     status: 0,
-    at: Date.now(),
+    at: performance.timeOrigin + performance.now(),
   };
   d.requests.push(record);
+  res.once('close', () => {
+    record.finishedAt = performance.timeOrigin + performance.now();
+  });
 
   const segments = path
     .split('/')

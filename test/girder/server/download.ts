@@ -1,6 +1,7 @@
 // GET file/:id/download: the Range header (CherryPy's get_ranges; only the first range is served and
 // it wins over the query), offset/endByte (endByte exclusive), Girder's content headers, and the
-// bytes streamed from disk. A dropDownload fault cuts the connection after a number of body bytes.
+// bytes streamed from disk. A dropDownload fault cuts the connection after a number of body bytes,
+// a stallDownload fault pauses the body, a chunkDownload fault re-frames it as a proxy would.
 import { createReadStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from './context.js';
@@ -71,7 +72,9 @@ export async function sendFile(
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', file.mimeType || 'application/octet-stream');
   res.setHeader('Content-Disposition', contentDisposition(file.name, disposition));
-  res.setHeader('Content-Length', String(length));
+  const chunked = ctx.req.method !== 'HEAD' && server.faults.takeChunked(file._id);
+  // Without a Content-Length, Node's server frames the body in chunks.
+  if (!chunked) res.setHeader('Content-Length', String(length));
   // The endpoint answers 206 whenever the adapter set a Content-Range.
   if ((offset || endByte < file.size) && file.size) {
     res.setHeader('Content-Range', `bytes ${offset}-${endByte - 1}/${file.size}`);
@@ -89,6 +92,15 @@ export async function sendFile(
     }
     res.flushHeaders();
     cutConnection(ctx);
+    return;
+  }
+  const stall = ctx.req.method === 'HEAD' ? undefined : server.faults.takeStall(file._id);
+  if (stall && drop === undefined && stall.afterBytes < length) {
+    const pauseAt = offset + stall.afterBytes;
+    await pipeline(createReadStream(path, { start: offset, end: pauseAt - 1 }), res, { end: false });
+    await new Promise((resolve) => setTimeout(resolve, stall.ms));
+    if (res.destroyed) return;
+    await pipeline(createReadStream(path, { start: pauseAt, end: endByte - 1, highWaterMark: 1 << 20 }), res);
     return;
   }
   const stop = drop === undefined ? endByte : Math.min(endByte, offset + drop);

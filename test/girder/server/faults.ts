@@ -38,12 +38,27 @@ export function faultBody(status: number, requestUid: string): Record<string, un
 
 export class Faults {
   readonly #drops: Counted<{ fileId: string; afterBytes: number }>[] = [];
+  readonly #stalls: Counted<{ fileId: string; afterBytes: number; ms: number }>[] = [];
+  readonly #chunked: Counted<string>[] = [];
   readonly #failures: Counted<{ match: FaultMatch; status: number }>[] = [];
   readonly #delays: Counted<{ match: FaultMatch; ms: number }>[] = [];
 
   /** The next `times` downloads of the file send their headers and `afterBytes` body bytes, then lose the connection. */
   dropDownload(fileId: string, afterBytes: number, times = 1): void {
     this.#drops.push({ value: { fileId, afterBytes }, remaining: times });
+  }
+
+  /** The next `times` downloads of the file send `afterBytes` body bytes, then nothing for `ms`, then the rest. */
+  stallDownload(fileId: string, afterBytes: number, ms: number, times = 1): void {
+    this.#stalls.push({ value: { fileId, afterBytes, ms }, remaining: times });
+  }
+
+  /**
+   * The next `times` downloads of the file come with `Transfer-Encoding: chunked` and no
+   * Content-Length, as a proxy that re-frames the body sends them.
+   */
+  chunkDownload(fileId: string, times = 1): void {
+    this.#chunked.push({ value: fileId, remaining: times });
   }
 
   /** The next `times` matching requests are answered with `status` and a Girder-shaped error body. */
@@ -58,12 +73,22 @@ export class Faults {
 
   reset(): void {
     this.#drops.length = 0;
+    this.#stalls.length = 0;
+    this.#chunked.length = 0;
     this.#failures.length = 0;
     this.#delays.length = 0;
   }
 
   takeDrop(fileId: string): number | undefined {
     return take(this.#drops, (e) => e.value.fileId === fileId)?.afterBytes;
+  }
+
+  takeStall(fileId: string): { afterBytes: number; ms: number } | undefined {
+    return take(this.#stalls, (e) => e.value.fileId === fileId);
+  }
+
+  takeChunked(fileId: string): boolean {
+    return take(this.#chunked, (e) => e.value === fileId) !== undefined;
   }
 
   takeFailure(method: string, path: string): number | undefined {

@@ -22,8 +22,10 @@ export interface RecordedRequest {
   bodySize: number;
   /** The response status; 0 until the response starts. */
   status: number;
-  /** Arrival time, ms since the epoch. */
+  /** Arrival time, ms since the epoch (fractional). */
   at: number;
+  /** When the response ended or the connection closed, ms since the epoch; undefined before. */
+  finishedAt?: number | undefined;
 }
 
 export type JobInfoSpec = {
@@ -85,5 +87,8 @@ export interface GirderTestServer {
 
   onJobCancel?: (job: Doc) => void | Promise<void>;
 
-  readonly faults: Pick<Faults, 'dropDownload' | 'failNext' | 'delay' | 'reset'>;
+  readonly faults: Pick<
+    Faults,
+    'dropDownload' | 'stallDownload' | 'chunkDownload' | 'failNext' | 'delay' | 'reset'
+  >;
 }
