@@ -58,6 +58,11 @@ export interface GirderServer {
   client: GirderClient;
   /** The server process's CPU time so far (user + system), ms. */
   cpuMs(): number;
+  /**
+   * The server's own span of the requests to `path` since the last call: from the arrival of the
+   * first to the end of the last answer, ms. The same clock for every client, whatever it is.
+   */
+  servedSpan(path: string): Promise<number>;
   /** The server process's RSS now, bytes. */
   rss(): number;
 }
@@ -76,8 +81,8 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   onCleanup('stop the Girder test server', () => stopServer(child));
+  const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(
       () => reject(new Error('the Girder test server did not start in 180 s')),
       180_000,
@@ -96,6 +101,16 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
     });
   });
   configure({ girder: { apiUrl: info.apiUrl, token: info.token } });
+  const answers = new Map<number, (requests: { at: number; finishedAt: number | null }[]) => void>();
+  lines.on('line', (line) => {
+    const { id, requests } = JSON.parse(line) as {
+      id: number;
+      requests: { at: number; finishedAt: number | null }[];
+    };
+    answers.get(id)?.(requests);
+    answers.delete(id);
+  });
+  let questions = 0;
   const stat = (): string[] => readFileSync(`/proc/${info.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return {
     info,
@@ -106,6 +121,15 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
       return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     rss: () => Number(stat()[21]) * 4096,
+    servedSpan: async (path) => {
+      const id = ++questions;
+      const requests = await new Promise<{ at: number; finishedAt: number | null }[]>((resolve) => {
+        answers.set(id, resolve);
+        child.stdin!.write(`${JSON.stringify({ id, path })}\n`);
+      });
+      if (requests.length === 0 || requests.some((r) => r.finishedAt === null)) return NaN;
+      return Math.max(...requests.map((r) => r.finishedAt!)) - Math.min(...requests.map((r) => r.at));
+    },
   };
 }
 
@@ -315,7 +339,14 @@ export function medians(result: VariantResult): Medians {
 }
 
 /** The per-variant table: every run, medians, throughputs, CPU. */
-export function printVariants(rounds: RoundsResult, bytes: number): void {
+export function printVariants(
+  rounds: RoundsResult,
+  bytes: number,
+  transferNote = [
+    'transfer: from the first request of the bytes to the end of the last answer (longshore:',
+    '  http.request timed in this process; curl: its own time_total, summed over its requests).',
+  ],
+): void {
   console.log();
   for (const { variant } of rounds.results.values()) console.log(`${variant.key}: ${variant.label}`);
   console.log();
@@ -344,8 +375,7 @@ export function printVariants(rounds: RoundsResult, bytes: number): void {
       ];
     }),
   );
-  console.log('transfer: from the first request of the bytes to the end of the last answer (longshore:');
-  console.log('  http.request timed in this process; curl: its own time_total, summed over its requests).');
+  for (const line of transferNote) console.log(line);
   console.log('client CPU: this whole process and its children (longshore) or the raw commands');
   console.log('  (curl, the docker CLI, dd); server CPU: the Girder test server process.');
 }

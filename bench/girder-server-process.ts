@@ -4,11 +4,14 @@
  * longshore's event loop. Seeds a user, a folder and (with --file-bytes N) an item holding a file
  * of N pseudo-random bytes plus an empty one, then prints one line of JSON on stdout (`ServerInfo`
  * in girder-common.ts) and serves until stdin closes (its parent went away) or a signal; then it
- * closes, which deletes its file store.
+ * closes, which deletes its file store. Each line on stdin, `{"id": n, "path": "/file/ID/download"}`,
+ * is answered by a line `{"id": n, "requests": [{"at", "finishedAt"}...]}`: the server's own times
+ * of the requests to that path since the last such question (ms since the epoch).
  *
  *   npx tsx bench/girder-server-process.ts [--file-bytes N]
  */
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { startGirderTestServer } from '../test/girder/server/index.js';
 
 async function serve(): Promise<void> {
@@ -25,7 +28,14 @@ async function serve(): Promise<void> {
   process.once('SIGINT', () => close(0));
   process.stdin.once('end', () => close(0));
   process.stdin.once('error', () => close(0));
-  process.stdin.resume();
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const { id, path } = JSON.parse(line) as { id: number; path: string };
+    const requests = server.requests
+      .filter((r) => r.path === path)
+      .map((r) => ({ at: r.at, finishedAt: r.finishedAt ?? null }));
+    server.clearRequests();
+    process.stdout.write(`${JSON.stringify({ id, requests })}\n`);
+  });
 
   try {
     const { user, token } = server.createUser('bench');
