@@ -54,9 +54,7 @@ import {
   runQuietPair,
   runRounds,
   settings,
-  span,
   startGirderServer,
-  timeRequests,
   type GirderServer,
   type RoundsResult,
   type Sample,
@@ -152,11 +150,8 @@ main(async () => {
     ITEM: itemId,
     SIZE: String(bytes),
   });
-  const sumSeconds = (stdout: string): number =>
-    stdout
-      .split('\n')
-      .filter((l) => /^[\d.]+$/.test(l.trim()))
-      .reduce((sum, l) => sum + Number(l) * 1000, 0);
+  /** The server's span of this run's chunk requests (it forgets them once asked). */
+  const served = (): Promise<number> => server.servedSpan('/file/chunk');
   /** The shell's loop over the chunks of a stream on fd 3 (or of the file "$1"). */
   const chunkLoop = (from: 'fd3' | 'file'): string => `offset=0
 while [ $offset -lt $SIZE ]; do
@@ -191,14 +186,8 @@ done
               PATTERN,
             ],
           };
-    const traced = await timeRequests(() =>
-      measure(() => runTask(BUSYBOX, { entrypoint: ['sh', '-c', WRITE, 'sh'], ...options })),
-    );
-    return {
-      ms: traced.value.ms,
-      cpuMs: traced.value.cpuMs,
-      transferMs: span(traced.requests, /\/file\/chunk\?/),
-    };
+    const m = await measure(() => runTask(BUSYBOX, { entrypoint: ['sh', '-c', WRITE, 'sh'], ...options }));
+    return { ms: m.ms, cpuMs: m.cpuMs, transferMs: await served() };
   };
 
   const rawRun = async (key: string, round: number): Promise<Sample> => {
@@ -210,44 +199,34 @@ done
 while [ $# -gt 0 ]; do args+=(-o /dev/null -T "$1" "$API/file/chunk?offset=$2&uploadId=$upload"); shift 2; done
 curl -sS --fail --fail-early -X POST -H 'Expect:' -H "Girder-Token: $TOKEN" -w '%{time_total}\\n' "\${args[@]}"
 `;
-      let stdout = '';
       const m = await measure(async () => {
-        stdout = (
-          await runQuiet(
-            'bash',
-            ['-c', script, 'bash', ...slices.flatMap((s) => [s.path, String(s.offset)])],
-            {
-              env,
-              timeoutMs: TIMEOUT_MS,
-            },
-          )
-        ).stdout;
+        await runQuiet('bash', ['-c', script, 'bash', ...slices.flatMap((s) => [s.path, String(s.offset)])], {
+          env,
+          timeoutMs: TIMEOUT_MS,
+        });
       });
-      return { ms: m.ms, cpuMs: m.cpuMs, transferMs: sumSeconds(stdout) };
+      return { ms: m.ms, cpuMs: m.cpuMs, transferMs: await served() };
     }
     if (key === 'docker + curl') {
       const script = `${'"$DOCKER" run --rm --label "$LABEL" -v "$DIR:/x" "$IMAGE" sh -c "$WRITE" sh /x/big.bin "$MIB" "$PATTERN"'}
 ${INIT}${chunkLoop('file')}rm -f "$1"
 `;
-      let stdout = '';
       const m = await measure(async () => {
-        stdout = (
-          await runQuiet('bash', ['-c', script, 'bash', join(fifoDir, 'big.bin')], {
-            env: {
-              ...env,
-              DOCKER: DOCKER_CLI,
-              LABEL: `${BENCH_LABEL}=${RUN_ID}`,
-              DIR: fifoDir,
-              IMAGE: BUSYBOX,
-              WRITE,
-              MIB: String(mib),
-              PATTERN,
-            },
-            timeoutMs: TIMEOUT_MS,
-          })
-        ).stdout;
+        await runQuiet('bash', ['-c', script, 'bash', join(fifoDir, 'big.bin')], {
+          env: {
+            ...env,
+            DOCKER: DOCKER_CLI,
+            LABEL: `${BENCH_LABEL}=${RUN_ID}`,
+            DIR: fifoDir,
+            IMAGE: BUSYBOX,
+            WRITE,
+            MIB: String(mib),
+            PATTERN,
+          },
+          timeoutMs: TIMEOUT_MS,
+        });
       });
-      return { ms: m.ms, cpuMs: m.cpuMs, transferMs: sumSeconds(stdout) };
+      return { ms: m.ms, cpuMs: m.cpuMs, transferMs: await served() };
     }
     // docker > fifo | curl: both at once; the FIFO opens once the upload is open.
     const script = `${INIT}exec 3< "$FIFO"
@@ -266,7 +245,7 @@ times`;
     return {
       ms,
       cpuMs: times.length >= 4 ? (times[2]! + times[3]!) * 1000 : NaN,
-      transferMs: sumSeconds(stdout[1]),
+      transferMs: await served(),
     };
   };
 
@@ -318,7 +297,10 @@ times`;
   }
 
   const result = await runRounds(variants, rounds, server);
-  printVariants(result, bytes);
+  printVariants(result, bytes, [
+    "transfer: the Girder test server's own span of the run's chunk requests, from the arrival of",
+    '  the first to the end of the last answer: one clock for every side.',
+  ]);
   summarize(result, bytes, printMemory(result), server);
 });
 

@@ -7,6 +7,7 @@ import { redact } from '../../secrets.js';
 import { GirderHttpError } from '../errors.js';
 import { dropEmpty, girderErrorBody } from './girder-answer.js';
 import { sendForSocket } from './socket-body.js';
+import { sendWithBodyWriter, type SocketBodyWriter } from './socket-request.js';
 
 /**
  * The one module that speaks HTTP to Girder (through axios). Everything above it deals in
@@ -23,6 +24,8 @@ export interface GirderRequestOptions {
   form?: Record<string, QueryValue> | undefined;
   /** A raw body; a stream is sent once (never retried). */
   body?: Buffer | Readable | undefined;
+  /** A raw body written on the connection by someone else (sendfile); sent once, plain HTTP only. */
+  bodyWriter?: SocketBodyWriter | undefined;
   headers?: Record<string, string> | undefined;
   signal?: AbortSignal | undefined;
   /**
@@ -77,10 +80,14 @@ export async function girderRequest<T>(
   request: GirderRequest,
   policy: HttpPolicy,
 ): Promise<GirderResponse<T>> {
-  const replayable = !(request.body && typeof (request.body as Readable).pipe === 'function');
+  const replayable =
+    !request.bodyWriter && !(request.body && typeof (request.body as Readable).pipe === 'function');
   const attempts = replayable ? policy.retries + 1 : 1;
   for (let attempt = 1; ; attempt++) {
     try {
+      if (request.bodyWriter) {
+        return (await sendWithBodyWriter(request, policy, request.bodyWriter)) as GirderResponse<T>;
+      }
       if (request.responseType === 'socket') {
         return (await sendForSocket(request, policy)) as GirderResponse<T>;
       }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { GirderHttpError } from '../errors.js';
-import { dropEmpty, girderErrorBody } from './girder-answer.js';
+import { dropEmpty, girderErrorBody, parseHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -149,19 +149,4 @@ export function sendForSocket(
     request.signal?.addEventListener('abort', onAbort, { once: true });
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
   });
-}
-
-function parseHead(text: string): { status: number; headers: Record<string, string> } {
-  const [statusLine = '', ...headerLines] = text.split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!match) throw new Error(`not an HTTP/1 answer: ${statusLine.slice(0, 80)}`);
-  const headers: Record<string, string> = {};
-  for (const line of headerLines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
-  return { status: Number(match[1]), headers };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { sendBody, withRetries } from './send-body.js';
+import { FileChunkSender, canSendFile } from './send-file-chunk.js';
 import type { UploadBody } from './upload-body.js';
 import { parseUploadAnswer, type GirderFileDoc, type GirderUpload } from './upload-documents.js';
 
@@ -26,39 +27,54 @@ export async function sendChunks(
   options: ChunkOptions,
 ): Promise<GirderFileDoc> {
   const { signal, action } = options;
-  let offset = upload.received;
-  for (;;) {
-    const answer = await withRetries(
-      client,
-      signal,
-      async () => {
-        const end = Math.min(offset + client.chunkSize, upload.size);
-        const data = await sendBody<unknown>(client, 'POST', 'file/chunk', {
-          query: { offset, uploadId: upload._id },
-          body: body.open(offset, end),
-          length: end - offset,
-          signal,
-          action,
-        });
-        return { end, answer: parseUploadAnswer(data, { method: 'POST', path: 'file/chunk', action }) };
-      },
-      async () => {
-        offset = await serverOffset(client, upload._id, options);
-      },
-    );
-    if (answer.answer.kind === 'file') return answer.answer.file;
-    const received = answer.answer.upload.received;
-    if (received !== answer.end) {
-      throw new GirderTransferError(
-        `Could not ${action}: Girder holds ${received} bytes of the upload after a chunk that ended at byte ${answer.end}`,
+  const { hostPath } = body;
+  const bySendfile = hostPath !== undefined && (await canSendFile(client));
+  const sender = bySendfile ? new FileChunkSender(client, hostPath) : undefined;
+  try {
+    return await sendEach();
+  } finally {
+    sender?.close();
+  }
+
+  async function sendEach(): Promise<GirderFileDoc> {
+    let offset = upload.received;
+    for (;;) {
+      const answer = await withRetries(
+        client,
+        signal,
+        async () => {
+          const end = Math.min(offset + client.chunkSize, upload.size);
+          const query = { offset, uploadId: upload._id };
+          const length = end - offset;
+          const data = sender
+            ? await sender.send<unknown>({ query, start: offset, length, signal, action })
+            : await sendBody<unknown>(client, 'POST', 'file/chunk', {
+                query,
+                body: body.open(offset, end),
+                length,
+                signal,
+                action,
+              });
+          return { end, answer: parseUploadAnswer(data, { method: 'POST', path: 'file/chunk', action }) };
+        },
+        async () => {
+          offset = await serverOffset(client, upload._id, options);
+        },
       );
+      if (answer.answer.kind === 'file') return answer.answer.file;
+      const received = answer.answer.upload.received;
+      if (received !== answer.end) {
+        throw new GirderTransferError(
+          `Could not ${action}: Girder holds ${received} bytes of the upload after a chunk that ended at byte ${answer.end}`,
+        );
+      }
+      if (received >= upload.size) {
+        throw new GirderTransferError(
+          `Could not ${action}: Girder received all ${upload.size} bytes but did not finish the file`,
+        );
+      }
+      offset = received;
     }
-    if (received >= upload.size) {
-      throw new GirderTransferError(
-        `Could not ${action}: Girder received all ${upload.size} bytes but did not finish the file`,
-      );
-    }
-    offset = received;
   }
 }
 

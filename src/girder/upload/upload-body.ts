@@ -15,6 +15,8 @@ const READ_SIZE = 4 << 20;
  */
 export interface UploadBody {
   readonly size: number;
+  /** The host file the bytes are in, when they are (sendfile can then send them). */
+  readonly hostPath?: string | undefined;
   /** The bytes [start, end), streamed; never more than that. */
   open(start: number, end: number): Readable;
   describe(): string;
@@ -24,6 +26,7 @@ export interface UploadBody {
 export function fileBody(hostPath: string, size: number): UploadBody {
   return {
     size,
+    hostPath,
     open(start, end) {
       if (end <= start) return Readable.from([]);
       const read = createReadStream(hostPath, { start, end: end - 1, highWaterMark: READ_SIZE });
