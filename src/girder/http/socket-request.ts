@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { LongshoreError } from '../../errors.js';
 import { GirderHttpError } from '../errors.js';
 import { dropEmpty, girderErrorBody, parseHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
@@ -38,9 +39,9 @@ function ignore(): void {}
 
 /**
  * A request body that something else writes on the connection (a sendfile child), so that its
- * bytes never pass through Node. `write` resolves once all `length` bytes went; a connection that
- * broke meanwhile rejects with a plain error with a `code` (ECONNRESET...), anything else (the
- * source changed) with the error to report as is.
+ * bytes never pass through Node. `write` resolves once all `length` bytes went; it rejects with a
+ * LongshoreError to report as is (the source changed), any other error meaning that the
+ * connection broke (a GirderHttpError without status, which the caller may retry).
  */
 export interface SocketBodyWriter {
   length: number;
@@ -134,8 +135,8 @@ export async function sendWithBodyWriter(
     if (writeFailure !== undefined) {
       const answer = received.length > 0 ? tryParse(Buffer.concat(received)) : undefined;
       if (answer && answer.status >= 400) throw answerError(request, answer);
-      if ((writeFailure as { code?: unknown }).code !== undefined) throw noAnswer(writeFailure);
-      throw writeFailure;
+      if (writeFailure instanceof LongshoreError) throw writeFailure;
+      throw noAnswer(writeFailure);
     }
 
     socket.setTimeout(policy.timeoutMs);

@@ -46,6 +46,7 @@ export async function handleRequest(d: Dispatch, req: IncomingMessage, res: Serv
     headers: { ...req.headers },
     bodySize: 0,
     status: 0,
+    remotePort: req.socket.remotePort,
     at: performance.timeOrigin + performance.now(),
   };
   d.requests.push(record);

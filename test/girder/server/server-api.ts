@@ -22,6 +22,8 @@ export interface RecordedRequest {
   bodySize: number;
   /** The response status; 0 until the response starts. */
   status: number;
+  /** The client's port: requests on one connection share it. */
+  remotePort: number | undefined;
   /** Arrival time, ms since the epoch (fractional). */
   at: number;
   /** When the response ended or the connection closed, ms since the epoch; undefined before. */

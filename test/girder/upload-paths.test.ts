@@ -1,0 +1,184 @@
+// A host file's way into Girder over plain HTTP: its chunks leave by sendfile, on one kept
+// connection fed by one perl child. These check the bytes, the connection reuse, a file that
+// changes under the upload, Girder's refusals, cancellation, and that no child or descriptor
+// outlives an upload whichever way it ends.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GirderHttpError } from '../../src/girder/errors.js';
+import { GirderClient } from '../../src/girder/girder-client.js';
+import { uploadFileToItem } from '../../src/girder/upload/upload-file-to-item.js';
+import { GirderUploadError } from '../../src/girder/upload/upload-error.js';
+import { liveChildren } from '../helpers/leaks.js';
+import { useGirder } from './helpers/girder.js';
+
+const MiB = 1024 * 1024;
+const girder = useGirder();
+let dir: string;
+let count = 0;
+
+beforeAll(async () => {
+  dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'longshore-sendfile-'));
+  // The first child makes libuv open its signal pipe for good: keep it out of the fd counts.
+  await new Promise<void>((resolve) => spawn('true').once('close', () => resolve()));
+});
+afterAll(async () => {
+  await fs.promises.rm(dir, { recursive: true, force: true });
+});
+
+/** 5 MiB chunks, Girder's minimum: a few MiB make several chunks. */
+function client(): GirderClient {
+  return new GirderClient({
+    apiUrl: girder.server.apiUrl,
+    token: girder.token,
+    retryDelayMs: 20,
+    chunkSize: 5 * MiB,
+  });
+}
+
+async function hostFile(size: number): Promise<{ file: string; data: Buffer }> {
+  const file = path.join(dir, `file-${count++}.bin`);
+  const data = randomBytes(size);
+  await fs.promises.writeFile(file, data);
+  return { file, data };
+}
+
+const chunkRequests = () => girder.server.requests.filter((r) => r.path === '/file/chunk');
+
+/** Whether a TCP connection from this local port is still established (/proc/net/tcp, state 01). */
+function established(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((table) =>
+    fs
+      .readFileSync(table, 'utf8')
+      .split('\n')
+      .slice(1)
+      .some((line) => {
+        const [, local = '', , state] = line.trim().split(/\s+/);
+        return local.endsWith(hex) && state === '01';
+      }),
+  );
+}
+
+/** The upload's kept connection is closed once the upload is over. */
+async function expectClosed(port: number | undefined): Promise<void> {
+  expect(port).toBeDefined();
+  for (let i = 0; i < 100 && established(port!); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(established(port!)).toBe(false);
+}
+
+/**
+ * No descriptor but sockets is left: the API client's keep-alive connection to the in-process
+ * test server (two sockets, one per end) legitimately outlives a test; the upload's own connection
+ * is checked by expectClosed.
+ */
+async function expectNoLeakedFds(before: { other: number }): Promise<void> {
+  for (let i = 0; i < 100 && fdsBy().other > before.other; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(fdsBy().other).toBeLessThanOrEqual(before.other);
+}
+
+function fdsBy(): { other: number } {
+  let other = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (!fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) other += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return { other };
+}
+
+async function noChildLeft(): Promise<void> {
+  for (let i = 0; i < 100 && liveChildren().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(liveChildren()).toEqual([]);
+}
+
+describe('a host file into Girder, by sendfile', () => {
+  it('sends every chunk on one connection, byte for byte, leaving no child or descriptor', async () => {
+    const fdsBefore = fdsBy();
+    const { file, data } = await hostFile(17 * MiB + 3);
+    const { item } = girder.item(`sendfile-${count++}`);
+    girder.server.clearRequests();
+    const uploaded = await uploadFileToItem(client(), item._id, file);
+    // equals(), not toEqual: a deep comparison of megabytes walks every index.
+    expect((await girder.server.fileContents(uploaded.fileId)).equals(data)).toBe(true);
+    const chunks = chunkRequests();
+    expect(chunks.map((r) => Number(r.query.offset))).toEqual([0, 5 * MiB, 10 * MiB, 15 * MiB]);
+    expect(new Set(chunks.map((r) => r.remotePort)).size).toBe(1);
+    await noChildLeft();
+    await expectClosed(chunks[0]?.remotePort);
+    await expectNoLeakedFds(fdsBefore);
+  });
+
+  it('resumes a chunk broken by a 5xx from the offset Girder reports, on a new connection', async () => {
+    const { file, data } = await hostFile(12 * MiB);
+    const { item } = girder.item(`sendfile-${count++}`);
+    girder.server.clearRequests();
+    // The second chunk request is refused with a 503 (after its body was drained).
+    let seen = 0;
+    const match = { method: 'POST', path: /^\/file\/chunk$/ };
+    const uploading = uploadFileToItem(client(), item._id, file);
+    while (seen < 1) {
+      seen = chunkRequests().length;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    girder.server.faults.failNext(match, 503, 1);
+    const uploaded = await uploading;
+    // equals(), not toEqual: a deep comparison of megabytes walks every index.
+    expect((await girder.server.fileContents(uploaded.fileId)).equals(data)).toBe(true);
+    const ports = chunkRequests().map((r) => r.remotePort);
+    expect(new Set(ports).size).toBeGreaterThan(1);
+    expect(girder.server.requests.some((r) => r.path === '/file/offset')).toBe(true);
+    await noChildLeft();
+  });
+
+  it('a file that shrinks during the upload fails it, naming the file', async () => {
+    const { file } = await hostFile(12 * MiB);
+    const { item } = girder.item(`sendfile-${count++}`);
+    // The first chunk is held back while the file is cut short under it.
+    girder.server.faults.delay({ method: 'POST', path: /^\/file\/chunk$/ }, 400, 1);
+    const uploading = uploadFileToItem(client(), item._id, file).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    await fs.promises.truncate(file, 2 * MiB + 3);
+    const error = await uploading;
+    expect(error).toBeInstanceOf(GirderUploadError);
+    expect((error as Error).message).toContain(`${file} changed during the upload`);
+    expect((error as Error).message).not.toContain(girder.token);
+    await noChildLeft();
+  });
+
+  it("a chunk Girder refuses fails with Girder's own message", async () => {
+    const { file } = await hostFile(8 * MiB);
+    const { item } = girder.item(`sendfile-${count++}`);
+    girder.server.faults.failNext({ method: 'POST', path: /^\/file\/chunk$/ }, 403, 1);
+    const error = await uploadFileToItem(client(), item._id, file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GirderHttpError);
+    expect(error).toMatchObject({ status: 403, girderMessage: 'Access denied.', path: 'file/chunk' });
+    await noChildLeft();
+  });
+
+  it('cancelling stops the upload and its child at once', async () => {
+    const fdsBefore = fdsBy();
+    const { file } = await hostFile(16 * MiB);
+    const { item } = girder.item(`sendfile-${count++}`);
+    girder.server.clearRequests();
+    girder.server.faults.delay({ method: 'POST', path: /^\/file\/chunk$/ }, 5000, 1);
+    const cancel = new AbortController();
+    const uploading = uploadFileToItem(client(), item._id, file, { signal: cancel.signal }).catch(
+      (e: unknown) => e,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    cancel.abort(new Error('cancelled by the test'));
+    const error = await uploading;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((error as Error).message).toContain('cancelled by the test');
+    await noChildLeft();
+    await expectClosed(chunkRequests().at(-1)?.remotePort);
+    await expectNoLeakedFds(fdsBefore);
+  });
+});
