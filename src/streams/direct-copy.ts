@@ -19,9 +19,41 @@ export type DirectCopy = (
   signal: AbortSignal | undefined,
 ) => Promise<{ endedEarly: boolean } | undefined>;
 
+/** A FIFO the container writes, whose reading Node can hand over. */
+export interface FifoSource {
+  containerExited: AbortSignal;
+  /**
+   * Stops Node's reading and gives a descriptor of the FIFO, with the bytes Node had read that
+   * nobody took yet; undefined, reading on, when it cannot. The descriptor is the caller's to close.
+   */
+  takeOver(): Promise<{ fd: number; buffered: Buffer } | undefined>;
+}
+
+/**
+ * Takes a FIFO's bytes to their destination without Node's streams. Resolves undefined, having
+ * touched nothing, when it cannot (the caller then pumps in-process).
+ */
+export type DirectSinkCopy = (
+  fifo: FifoSource,
+  signal: AbortSignal | undefined,
+) => Promise<{ endedEarly: boolean } | undefined>;
+
 /** Streams whose bytes need not pass through Node: a source that can copy itself, a FIFO to write. */
 const directSources = new WeakMap<Readable, DirectCopy>();
 const fifoSinks = new WeakMap<Writable, number>();
+/** And the other way: a sink that can take a FIFO's bytes itself, a FIFO to read. */
+const directSinks = new WeakMap<Writable, DirectSinkCopy>();
+const fifoSources = new WeakMap<Readable, FifoSource>();
+
+/** `stream`, as long as nothing has written to it, can take a FIFO's bytes by `copy` instead. */
+export function markDirectSink(stream: Writable, copy: DirectSinkCopy): void {
+  directSinks.set(stream, copy);
+}
+
+/** `stream` reads a FIFO that the container writes, and can hand it over (see FifoSource). */
+export function markFifoSource(stream: Readable, fifo: FifoSource): void {
+  fifoSources.set(stream, fifo);
+}
 
 /** `stream`, as long as nothing has read it, can be copied into a FIFO by `copy` instead. */
 export function markDirectSource(stream: Readable, copy: DirectCopy): void {
@@ -40,7 +72,8 @@ export function markFifoSink(stream: Writable, fd: number): void {
 
 /**
  * Copies `source` into `sink` by the source's own direct copy (see markDirectSource) when the
- * sink is a FIFO and nothing has read the source yet. Resolves undefined, touching nothing, when
+ * sink is a FIFO and nothing has read the source yet, or by the sink's (see markDirectSink) when
+ * the source is a FIFO and nothing was written to the sink yet. Resolves undefined, touching nothing, when
  * this pair cannot: the caller then pumps in-process. Otherwise both streams are destroyed once
  * the copy is over, and it resolves like `pump`, `endedEarly` when the container closed its end
  * first; a failing copy rejects with a StreamError.
@@ -50,17 +83,33 @@ export async function copyDirectly(
   sink: Writable,
   signal?: AbortSignal,
 ): Promise<{ endedEarly: boolean } | undefined> {
+  const sinkCopy = directSinks.get(sink);
+  const fifoSource = fifoSources.get(source);
+  if (sinkCopy && fifoSource) {
+    const untouched = !source.destroyed && !source.readableDidRead && sink.writableLength === 0;
+    if (!untouched || sink.destroyed || signal?.aborted) return undefined;
+    return runCopy(source, sink, () => sinkCopy(fifoSource, signal));
+  }
   const copy = directSources.get(source);
   const fifoFd = fifoSinks.get(sink);
   if (copy === undefined || fifoFd === undefined) return undefined;
   const untouched = !source.destroyed && !source.readableDidRead && source.readableLength === 0;
   if (!untouched || sink.destroyed || signal?.aborted) return undefined;
+  return runCopy(source, sink, () => copy({ fd: fifoFd, stream: sink }, signal));
+}
+
+/** Runs a direct copy; both streams are destroyed once it has run, not when it could not. */
+async function runCopy(
+  source: Readable,
+  sink: Writable,
+  copy: () => Promise<{ endedEarly: boolean } | undefined>,
+): Promise<{ endedEarly: boolean } | undefined> {
   // The copy learns of failures through its own calls; an 'error' event must not go unheard.
   source.on('error', ignore);
   sink.on('error', ignore);
   let result: { endedEarly: boolean } | undefined;
   try {
-    result = await copy({ fd: fifoFd, stream: sink }, signal);
+    result = await copy();
   } catch (error) {
     destroyBoth(source, sink);
     throw error instanceof StreamError

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { OnReadOpts, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { StreamError, messageOf } from '../errors.js';
+import { markFifoSource } from './direct-copy.js';
 import { assertFifo, closeQuietly, openFd, wrapFifoFd } from './fifo-fd.js';
 import { BIG_PIPE_SIZE, DEFAULT_PIPE_SIZE, growPipe } from './pipe-size.js';
 
@@ -29,6 +30,8 @@ export async function openFifoReader(hostPath: string, options: FifoReaderOption
   await assertFifo(hostPath);
   const output = new PassThrough({ highWaterMark: BIG_PIPE_SIZE });
   let current: Socket | undefined;
+  /** Set once a direct copy took the FIFO over: no session reads any more. */
+  let handedOver = false;
   // Reading stops when `output` is full (an onread callback returned false); this restarts it.
   output.on('drain', () => current?.resume());
 
@@ -50,6 +53,11 @@ export async function openFifoReader(hostPath: string, options: FifoReaderOption
     }
     const chunks = new ChunkReader(fd, (chunk) => !output.destroyed && output.write(chunk));
     const socket = await wrapFifoFd(fd, hostPath, 'read', chunks);
+    // Taken over while this session was opening: its first read is still to come, so nothing is lost.
+    if (handedOver) {
+      socket.destroy();
+      return;
+    }
     current = socket;
     socket.once('error', (error) => output.destroy(error));
     socket.once('end', () => {
@@ -67,6 +75,25 @@ export async function openFifoReader(hostPath: string, options: FifoReaderOption
 
   await openSession();
   containerExited.addEventListener('abort', releaseReader, { once: true });
+  markFifoSource(output, {
+    containerExited,
+    async takeOver() {
+      // An onread socket stops reading at once when paused.
+      current?.pause();
+      let fd: number;
+      try {
+        fd = await openFd(hostPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      } catch {
+        current?.resume();
+        return undefined;
+      }
+      handedOver = true;
+      const parts: Buffer[] = [];
+      for (let chunk: Buffer | null; (chunk = output.read() as Buffer | null) !== null;) parts.push(chunk);
+      output.destroy();
+      return { fd, buffered: Buffer.concat(parts) };
+    },
+  });
   output.once('close', () => {
     containerExited.removeEventListener('abort', releaseReader);
     current?.destroy();

@@ -3,81 +3,51 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { StreamError, messageOf } from '../errors.js';
+import { FEEDER_SCRIPT, FEEDER_SYSCALLS } from './feeder-script.js';
 import { findProgram } from './find-program.js';
 
-/** sendfile(2)'s system call number, where longshore knows it. */
-const SENDFILE_SYSCALL: Partial<Record<string, number>> = { x64: 40, arm64: 71 };
-const MAX_SEND = 8 * 1024 * 1024;
-
-// fd 3: the socket, left non-blocking (Node reads the answers on it), so a full send buffer
-// answers EAGAIN and is waited for, at most the idle time; fd 4: the file. One command per line on
-// stdin, `<offset> <length>`; one answer per line on stdout: `ok N`, `file N why` (the file could
-// not give the bytes) or `conn N why` (the connection took no more). The offset travels as a
-// packed off_t, which the kernel advances.
-const SCRIPT = `
-use strict; use Errno qw(EINTR EAGAIN);
-my ($nr, $idle) = @ARGV;
-$| = 1;
-my $win = ''; vec($win, 3, 1) = 1;
-while (my $line = <STDIN>) {
-  my ($offset, $want) = split ' ', $line;
-  my $off = pack('q', $offset);
-  my ($n, $kind, $why) = (0, 'ok', '');
-  while ($n < $want) {
-    my $len = $want - $n; $len = ${MAX_SEND} if $len > ${MAX_SEND};
-    my $sent = syscall($nr, 3, 4, $off, $len);
-    if ($sent > 0) { $n += $sent; next; }
-    if ($sent == 0) { ($kind, $why) = ('file', "it ended at byte @{[$offset + $n]}"); last; }
-    if ($! == EAGAIN) {
-      my $ready = select(undef, my $w = $win, undef, $idle);
-      if ($ready == 0) { ($kind, $why) = ('conn', "the connection took nothing for $idle s"); last; }
-      next;
-    }
-    next if $! == EINTR;
-    ($kind, $why) = ($!{EBADF} || $!{EINVAL} || $!{EIO} ? 'file' : 'conn', "$!");
-    last;
-  }
-  print "$kind $n $why\\n";
-}
-`;
-
-/** How one send ended: every byte went, or fewer, and whose fault it was. */
+/**
+ * How one command ended: `ok` (every byte went), `file` (the file could not give them), `conn`
+ * (the connection took no more), `eof` (the pipe ended first), `extra` (the pipe held more).
+ */
 export interface FeedResult {
+  outcome: 'ok' | 'file' | 'conn' | 'eof' | 'extra';
   bytes: number;
-  /** Why fewer bytes went than asked. */
-  shortBecause?: string;
-  /** The file is to blame (it shrank, it cannot be read), not the connection. */
-  fileFailed?: boolean;
+  why?: string;
 }
 
 export interface SocketFeederOptions {
-  /** How long the connection may take nothing, in ms, before a send gives up. */
+  /** `file`: byte ranges of a host file; `pipe`: what the container writes into a FIFO. */
+  mode: 'file' | 'pipe';
+  /** How long the connection may take nothing, in ms, before a command gives up. */
   idleTimeoutMs: number;
 }
 
-/** Whether a feeder can run here: a known system call number and a `perl` to make it. */
+/** Whether a feeder can run here: known system call numbers and a `perl` to make them. */
 export async function socketFeederAvailable(): Promise<boolean> {
-  return SENDFILE_SYSCALL[os.arch()] !== undefined && (await findProgram('perl')) !== undefined;
+  return FEEDER_SYSCALLS[os.arch()] !== undefined && (await findProgram('perl')) !== undefined;
 }
 
 /**
- * A `perl` child that writes byte ranges of a host file on one socket with sendfile(2), on
- * command: the kernel moves the file's pages, no byte passes through a process. One child serves
- * every request of a connection (the chunks of an upload), since starting one costs 5 to 10 ms, a
- * tenth of a 64 MiB chunk's time. Node keeps its own handle on the socket, to write the requests'
- * heads between sends and to read the answers; it must not write during a send.
+ * A `perl` child that writes bytes on one socket on command, from a host file by sendfile(2) or
+ * from a FIFO by splice(2) (see FEEDER_SCRIPT): the kernel moves them, no byte passes through a
+ * process. One child serves every request of a connection (the chunks of an upload), since
+ * starting one costs 5 to 10 ms, a tenth of a 64 MiB chunk's time. Node keeps its own handle on
+ * the socket, to write the requests' heads between commands and to read the answers; it must not
+ * write during a command.
  *
- * Node has no sendfile and native addons are not an option; perl is Essential in Debian. `close`
- * ends the child; an aborted send kills it. Either way it holds the socket no longer.
+ * Node has no sendfile or splice and native addons are not an option; perl is Essential in
+ * Debian. `close` ends the child; an aborted command kills it. Either way it soon holds the socket
+ * and the source no longer.
  */
 export class SocketFeeder {
-  readonly socket: Socket;
+  readonly socket: Socket | null;
   readonly #child: ChildProcess;
   #waiting: ((line: string | null) => void) | undefined;
   #exited = false;
   #stderr = '';
 
-  private constructor(socket: Socket, child: ChildProcess) {
+  private constructor(socket: Socket | null, child: ChildProcess) {
     this.socket = socket;
     this.#child = child;
     child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -92,62 +62,87 @@ export class SocketFeeder {
     child.stdin?.on('error', () => undefined);
   }
 
-  /** Starts a feeder of `fileFd` (any position: each send says its offset) on `socket`. */
-  static async start(socket: Socket, fileFd: number, options: SocketFeederOptions): Promise<SocketFeeder> {
-    const nr = SENDFILE_SYSCALL[os.arch()];
+  /** Starts a feeder of `sourceFd` on `socket` (null: only to watch a pipe's end). */
+  static async start(
+    socket: Socket | null,
+    sourceFd: number,
+    options: SocketFeederOptions,
+  ): Promise<SocketFeeder> {
+    const calls = FEEDER_SYSCALLS[os.arch()];
     const perl = await findProgram('perl');
-    if (nr === undefined || !perl)
-      throw new StreamError(`sendfile is not available on ${os.arch()} without perl`);
+    if (calls === undefined || !perl) {
+      throw new StreamError(`sendfile and splice are not available on ${os.arch()} without perl`);
+    }
+    const nr = options.mode === 'file' ? calls.sendfile : calls.splice;
     const idle = String(Math.max(options.idleTimeoutMs, 1) / 1000);
     let child: ChildProcess;
     try {
-      child = spawn(perl, ['-e', SCRIPT, String(nr), idle], {
-        stdio: ['pipe', 'pipe', 'pipe', socket, fileFd],
+      child = spawn(perl, ['-e', FEEDER_SCRIPT, options.mode, String(nr), idle], {
+        stdio: ['pipe', 'pipe', 'pipe', socket ?? 'ignore', sourceFd],
       });
     } catch (error) {
       throw new StreamError(`Could not run perl: ${messageOf(error)}`, { cause: error });
     } finally {
       // Node stops reading a stream it hands to a child: the answers are still to be read.
-      if (!socket.destroyed) socket.resume();
+      if (socket && !socket.destroyed) socket.resume();
     }
     return new SocketFeeder(socket, child);
   }
 
-  /** Sends the file's bytes [offset, offset + length) on the socket. Aborting kills the child. */
-  async send(offset: number, length: number, signal?: AbortSignal): Promise<FeedResult> {
-    if (this.#waiting) throw new Error('SocketFeeder: one send at a time');
+  /** Sends the file's bytes [offset, offset + length) (mode `file`). */
+  sendFile(offset: number, length: number, signal?: AbortSignal): Promise<FeedResult> {
+    return this.#command(`${offset} ${length}`, signal);
+  }
+
+  /** Sends the next `length` bytes of the pipe (mode `pipe`). */
+  sendPipe(length: number, signal?: AbortSignal): Promise<FeedResult> {
+    return this.#command(String(length), signal);
+  }
+
+  /** Waits for the pipe's end: `ok` when nothing more came, `extra` when something did. */
+  expectPipeEnd(signal?: AbortSignal): Promise<FeedResult> {
+    return this.#command('rest', signal);
+  }
+
+  /** The container is gone: from now on the pipe's EOF is its end. */
+  writerGone(): void {
+    if (!this.#exited) this.#child.stdin?.write('exited\n');
+  }
+
+  /** Ends the child (idempotent); it exits once its current command, if any, is over. */
+  close(): void {
+    if (this.#exited) return;
+    this.#child.stdin?.end();
+    // It holds copies of the socket and the source: it must not outlive its use for long.
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
+    timer.unref();
+    this.#child.once('close', () => clearTimeout(timer));
+  }
+
+  async #command(line: string, signal: AbortSignal | undefined): Promise<FeedResult> {
+    if (this.#waiting) throw new Error('SocketFeeder: one command at a time');
     signal?.throwIfAborted();
-    if (this.#exited) return { bytes: 0, shortBecause: this.#why('the sender is gone') };
+    if (this.#exited) return { outcome: 'conn', bytes: 0, why: this.#why('the sender is gone') };
     const answer = new Promise<string | null>((resolve) => (this.#waiting = resolve));
     const kill = (): void => {
       this.#child.kill('SIGKILL');
     };
     signal?.addEventListener('abort', kill, { once: true });
     try {
-      this.#child.stdin!.write(`${offset} ${length}\n`);
-      const line = await answer;
+      this.#child.stdin!.write(`${line}\n`);
+      const said = await answer;
       if (signal?.aborted) {
         throw new StreamError(`Stream stopped: ${messageOf(signal.reason)}`, { cause: signal.reason });
       }
-      // A child gone mid-send: SIGPIPE when the peer closed the connection, or worse.
-      if (line === null) return { bytes: 0, shortBecause: this.#why('the connection was closed') };
-      const [kind = '', count = '0', ...why] = line.split(' ');
-      const bytes = Number(count);
-      if (kind === 'ok') return { bytes };
-      return { bytes, shortBecause: why.join(' ') || 'unknown', fileFailed: kind === 'file' };
+      // A child gone mid-command: SIGPIPE when the peer closed the connection, or worse.
+      if (said === null) return { outcome: 'conn', bytes: 0, why: this.#why('the connection was closed') };
+      const [outcome = '', count = '0', ...why] = said.split(' ');
+      const result: FeedResult = { outcome: outcome as FeedResult['outcome'], bytes: Number(count) };
+      if (why.length > 0) result.why = why.join(' ');
+      return result;
     } finally {
       signal?.removeEventListener('abort', kill);
     }
-  }
-
-  /** Ends the child (idempotent); it exits once its current send, if any, is over. */
-  close(): void {
-    if (this.#exited) return;
-    this.#child.stdin?.end();
-    // It holds a copy of the socket: it must not outlive its use for long.
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
-    timer.unref();
-    this.#child.once('close', () => clearTimeout(timer));
   }
 
   #deliver(line: string | null): void {

@@ -5,6 +5,8 @@ import { isRetryable } from '../http/girder-http.js';
 import { sendBody } from './send-body.js';
 import { parseUploadAnswer, type GirderFileDoc, type UploadAnswer } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';
+import { markDirectSink, type FifoSource } from '../../streams/direct-copy.js';
+import { spliceUpload } from './spliced-upload.js';
 import { abandonUpload, reachable, startUpload, type NewFile } from './start-upload.js';
 
 /** A pipe read is at most 1 MiB: buffer about that much before the writer waits. */
@@ -67,6 +69,8 @@ export class KnownSizeUploadSink extends Writable {
     this.#signal = AbortSignal.any([options.signal, this.#abort.signal]);
     if (answer.kind === 'file') this.#file = answer.file;
     else this.#uploadId = answer.upload._id;
+    // From the container's FIFO, the bytes can skip Node (see spliceUpload).
+    markDirectSink(this, (fifo, signal) => this.#spliceFrom(fifo, signal));
   }
 
   /** The Girder file, once every byte is in. */
@@ -103,6 +107,32 @@ export class KnownSizeUploadSink extends Writable {
     this.#chunk?.body.destroy();
     if (this.#file || this.#uploadId === undefined || !reachable(error)) return callback(error);
     abandonUpload(this.#client, this.#uploadId).then(() => callback(error));
+  }
+
+  async #spliceFrom(
+    fifo: FifoSource,
+    copySignal: AbortSignal | undefined,
+  ): Promise<{ endedEarly: boolean } | undefined> {
+    const uploadId = this.#uploadId;
+    if (uploadId === undefined || this.#file || this.#offset > 0) return undefined;
+    const signal = copySignal ? AbortSignal.any([this.#signal, copySignal]) : this.#signal;
+    let file: GirderFileDoc | undefined;
+    try {
+      file = await spliceUpload(
+        this.#client,
+        { uploadId, size: this.#size, offset: 0, signal, action: this.#action },
+        fifo,
+      );
+    } catch (error) {
+      const explained = this.#explained(error);
+      // With the error, so that an unreachable Girder is not asked to drop the upload.
+      this.destroy(explained);
+      throw explained;
+    }
+    if (!file) return undefined;
+    this.#file = file;
+    this.#offset = this.#size;
+    return { endedEarly: false };
   }
 
   async #accept(data: Buffer): Promise<void> {

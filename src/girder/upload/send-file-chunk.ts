@@ -74,19 +74,20 @@ export class FileChunkSender {
     if (this.#feeder?.socket !== socket) {
       this.#feeder?.close();
       this.#feeder = await SocketFeeder.start(socket, this.#file.fd, {
+        mode: 'file',
         idleTimeoutMs: this.client.policy.timeoutMs,
       });
     }
-    const sent = await this.#feeder.send(start, length, signal);
-    if (sent.shortBecause === undefined) return;
+    const sent = await this.#feeder.sendFile(start, length, signal);
+    if (sent.outcome === 'ok') return;
     // The connection is not reused after a short send: neither is its feeder.
     this.#feeder.close();
     this.#feeder = undefined;
-    if (sent.fileFailed) {
+    if (sent.outcome === 'file') {
       throw new GirderUploadError(
-        `Could not ${action}: reading failed: ${this.hostPath} changed during the upload (${sent.shortBecause}; ${sent.bytes} of ${length} bytes sent)`,
+        `Could not ${action}: reading failed: ${this.hostPath} changed during the upload (${sent.why}; ${sent.bytes} of ${length} bytes sent)`,
       );
     }
-    throw Object.assign(new Error(sent.shortBecause), { code: 'ECONNRESET' });
+    throw Object.assign(new Error(sent.why ?? 'the connection broke'), { code: 'ECONNRESET' });
   }
 }
