@@ -12,6 +12,10 @@ import { GirderHttpError } from '../../src/girder/errors.js';
 import { GirderClient } from '../../src/girder/girder-client.js';
 import { uploadFileToItem } from '../../src/girder/upload/upload-file-to-item.js';
 import { GirderUploadError } from '../../src/girder/upload/upload-error.js';
+import { KnownSizeUploadSink } from '../../src/girder/upload/known-size-upload-sink.js';
+import { copyDirectly } from '../../src/streams/direct-copy.js';
+import { openFifoReader } from '../../src/streams/fifo-reader.js';
+import { makeFifo } from '../../src/streams/make-fifo.js';
 import { liveChildren } from '../helpers/leaks.js';
 import { useGirder } from './helpers/girder.js';
 
@@ -180,5 +184,108 @@ describe('a host file into Girder, by sendfile', () => {
     await noChildLeft();
     await expectClosed(chunkRequests().at(-1)?.remotePort);
     await expectNoLeakedFds(fdsBefore);
+  });
+});
+
+/**
+ * A stand-in for the container: a shell writing the FIFO (its $1) from a host file ($2); the
+ * signal aborts when it has exited, as the container's does.
+ */
+async function writer(
+  script: string,
+  source: string,
+): Promise<{ fifo: string; exited: AbortSignal; kill: () => void }> {
+  const fifo = path.join(dir, `pipe-${count++}`);
+  await makeFifo(fifo);
+  const exited = new AbortController();
+  const child = spawn('sh', ['-c', script, 'sh', fifo, source], { stdio: 'ignore' });
+  child.once('close', () => exited.abort());
+  return { fifo, exited: exited.signal, kill: () => child.kill() };
+}
+
+async function streamUpload(
+  script: string,
+  source: string,
+  size: number,
+  signal = new AbortController().signal,
+): Promise<{ result: unknown; sink: KnownSizeUploadSink; itemId: string; kill: () => void }> {
+  const { item } = girder.item(`stream-${count++}`);
+  const container = await writer(script, source);
+  const sink = await KnownSizeUploadSink.open(
+    client(),
+    { parentType: 'item', parentId: item._id, name: 'out.bin', size },
+    { signal, action: 'upload out.bin' },
+  );
+  const reader = await openFifoReader(container.fifo, { containerExited: container.exited });
+  const result = await copyDirectly(reader, sink, signal).catch((e: unknown) => e);
+  return { result, sink, itemId: item._id, kill: container.kill };
+}
+
+describe("a container's FIFO into Girder with a known size, by splice", () => {
+  it('sends every byte without reading one in Node, on one connection', async () => {
+    const fdsBefore = fdsBy();
+    const { file, data } = await hostFile(13 * MiB + 5);
+    girder.server.clearRequests();
+    // Two sessions: the container closes its end once and opens it again.
+    const { result, sink } = await streamUpload(
+      'head -c 3000000 "$2" > "$1"; tail -c +3000001 "$2" > "$1"',
+      file,
+      data.length,
+    );
+    expect(result).toEqual({ endedEarly: false });
+    expect((await girder.server.fileContents(sink.file!._id)).equals(data)).toBe(true);
+    const chunks = chunkRequests();
+    expect(chunks).toHaveLength(3);
+    expect(new Set(chunks.map((r) => r.remotePort)).size).toBe(1);
+    await noChildLeft();
+    await expectClosed(chunks[0]?.remotePort);
+    await expectNoLeakedFds(fdsBefore);
+  });
+
+  it('a stream shorter than announced fails and drops the upload', async () => {
+    const { file } = await hostFile(7 * MiB);
+    girder.server.clearRequests();
+    const { result, itemId } = await streamUpload('cat "$2" > "$1"', file, 9 * MiB);
+    expect(String((result as Error).cause ?? result)).toContain(
+      'the stream ended after 7340032 of the 9437184 bytes',
+    );
+    expect(girder.server.listFiles(itemId)).toEqual([]);
+    // The sink drops the unfinished upload as it is destroyed, just after the copy failed.
+    const dropped = () =>
+      girder.server.requests.some((r) => r.method === 'DELETE' && r.path.startsWith('/file/upload/'));
+    for (let i = 0; i < 100 && !dropped(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(dropped()).toBe(true);
+    await noChildLeft();
+  });
+
+  it('a stream longer than announced leaves no file', async () => {
+    const { file } = await hostFile(6 * MiB);
+    const { result, itemId } = await streamUpload(
+      'cat "$2" > "$1"; sleep 0.2; echo more > "$1"',
+      file,
+      6 * MiB,
+    );
+    expect(String((result as Error).cause ?? result)).toContain('longer than the 6291456 bytes announced');
+    expect(girder.server.listFiles(itemId)).toEqual([]);
+    await noChildLeft();
+  });
+
+  it('cancelling stops the upload and its child at once', async () => {
+    const { file } = await hostFile(6 * MiB);
+    const cancel = new AbortController();
+    // The container writes a little, then nothing for a long while.
+    const uploading = streamUpload(
+      'exec 3> "$1"; head -c 1000 "$2" >&3; exec sleep 30',
+      file,
+      6 * MiB,
+      cancel.signal,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    cancel.abort(new Error('cancelled by the test'));
+    const { result, kill } = await uploading;
+    expect(String((result as Error).cause ?? result)).toContain('cancelled by the test');
+    expect(liveChildren()).toEqual(['sleep']);
+    kill();
+    await noChildLeft();
   });
 });
