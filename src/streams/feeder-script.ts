@@ -1,9 +1,3 @@
-/** The system call numbers the feeder makes, where longshore knows them. */
-export const FEEDER_SYSCALLS: Partial<Record<string, { sendfile: number; splice: number }>> = {
-  x64: { sendfile: 40, splice: 275 },
-  arm64: { sendfile: 71, splice: 76 },
-};
-
 const MAX_MOVE = 8 * 1024 * 1024;
 
 /**

@@ -3,8 +3,9 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { StreamError, messageOf } from '../errors.js';
-import { FEEDER_SCRIPT, FEEDER_SYSCALLS } from './feeder-script.js';
+import { FEEDER_SCRIPT } from './feeder-script.js';
 import { findProgram } from './find-program.js';
+import { syscallNumbers } from './syscall-numbers.js';
 
 /**
  * How one command ended: `ok` (every byte went), `file` (the file could not give them), `conn`
@@ -25,7 +26,7 @@ export interface SocketFeederOptions {
 
 /** Whether a feeder can run here: known system call numbers and a `perl` to make them. */
 export async function socketFeederAvailable(): Promise<boolean> {
-  return FEEDER_SYSCALLS[os.arch()] !== undefined && (await findProgram('perl')) !== undefined;
+  return syscallNumbers() !== undefined && (await findProgram('perl')) !== undefined;
 }
 
 /**
@@ -68,7 +69,7 @@ export class SocketFeeder {
     sourceFd: number,
     options: SocketFeederOptions,
   ): Promise<SocketFeeder> {
-    const calls = FEEDER_SYSCALLS[os.arch()];
+    const calls = syscallNumbers();
     const perl = await findProgram('perl');
     if (calls === undefined || !perl) {
       throw new StreamError(`sendfile and splice are not available on ${os.arch()} without perl`);

@@ -3,9 +3,8 @@ import type { Socket } from 'node:net';
 import { StreamError } from '../errors.js';
 import { runCopier } from './copier-child.js';
 import { findProgram } from './find-program.js';
+import { syscallNumbers } from './syscall-numbers.js';
 
-/** splice(2)'s system call number, where longshore knows it. */
-const SPLICE_SYSCALL: Partial<Record<string, number>> = { x64: 275, arm64: 76 };
 const MAX_SPLICE = 1024 * 1024;
 
 // fd 0: the socket (made blocking by libuv, so it is polled with a timeout before each call);
@@ -55,7 +54,7 @@ export type SpliceResult =
 
 /** Whether splicing can run here: a known system call number and a `perl` to make it. */
 export async function spliceAvailable(): Promise<boolean> {
-  return SPLICE_SYSCALL[os.arch()] !== undefined && (await findProgram('perl')) !== undefined;
+  return syscallNumbers()?.splice !== undefined && (await findProgram('perl')) !== undefined;
 }
 
 /**
@@ -73,7 +72,7 @@ export async function spliceToFifo(
   fifoFd: number,
   options: SpliceOptions,
 ): Promise<SpliceResult> {
-  const nr = SPLICE_SYSCALL[os.arch()];
+  const nr = syscallNumbers()?.splice;
   const perl = await findProgram('perl');
   if (nr === undefined || !perl) {
     socket.destroy();

@@ -1,5 +1,5 @@
 import { redact } from '../../secrets.js';
-import type { QueryValue } from './girder-http.js';
+import type { GirderRequest, QueryValue } from './girder-http.js';
 
 /** Query and form values without the unset ones. */
 export function dropEmpty(values: Record<string, QueryValue>): Record<string, string | number | boolean> {
@@ -36,4 +36,29 @@ export function parseHead(text: string): { status: number; headers: Record<strin
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   return { status: Number(match[1]), headers };
+}
+
+/**
+ * An HTTP/1.1 request head for a raw request on a socket of our own: the request line with its
+ * query, Host, the request's headers (a Content-Length among them is replaced by `extra`'s), then
+ * `extra`; and where to connect.
+ */
+export function requestHead(
+  request: GirderRequest,
+  extra: readonly string[],
+): { head: string; host: string; port: number } {
+  const url = new URL(request.url);
+  for (const [key, value] of Object.entries(dropEmpty(request.query ?? {})))
+    url.searchParams.set(key, String(value));
+  const lines = [`${request.method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    if (name.toLowerCase() !== 'content-length') lines.push(`${name}: ${value}`);
+  }
+  lines.push(...extra);
+  if (lines.some((line) => /[\r\n]/.test(line))) throw new TypeError('A header holds a line break');
+  return {
+    head: `${lines.join('\r\n')}\r\n\r\n`,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || 80),
+  };
 }

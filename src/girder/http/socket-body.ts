@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { GirderHttpError } from '../errors.js';
-import { dropEmpty, girderErrorBody, parseHead } from './girder-answer.js';
+import { girderErrorBody, parseHead, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -37,13 +37,11 @@ export function sendForSocket(
   request: GirderRequest,
   policy: HttpPolicy,
 ): Promise<GirderResponse<SocketBody | null>> {
-  const url = new URL(request.url);
-  for (const [key, value] of Object.entries(dropEmpty(request.query ?? {})))
-    url.searchParams.set(key, String(value));
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
-  for (const [name, value] of Object.entries(request.headers ?? {})) lines.push(`${name}: ${value}`);
-  lines.push('Accept-Encoding: identity', 'Connection: close');
-  if (lines.some((line) => /[\r\n]/.test(line))) throw new TypeError('A header holds a line break');
+  const {
+    head: requestText,
+    host,
+    port,
+  } = requestHead({ ...request, method: 'GET' }, ['Accept-Encoding: identity', 'Connection: close']);
 
   const fail = (cause: Error): GirderHttpError =>
     new GirderHttpError(
@@ -104,8 +102,8 @@ export function sendForSocket(
     };
 
     const socket = net.connect({
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(url.port || 80),
+      host,
+      port,
       onread: { buffer: Buffer.allocUnsafe(HEAD_LIMIT), callback: onRead },
     });
     socket.setTimeout(policy.timeoutMs, () =>
@@ -147,6 +145,6 @@ export function sendForSocket(
       return;
     }
     request.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    socket.write(requestText);
   });
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { LongshoreError } from '../../errors.js';
 import { GirderHttpError } from '../errors.js';
-import { dropEmpty, girderErrorBody, parseHead } from './girder-answer.js';
+import { girderErrorBody, parseHead, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -63,15 +63,7 @@ export async function sendWithBodyWriter(
   policy: HttpPolicy,
   writer: SocketBodyWriter,
 ): Promise<GirderResponse<unknown>> {
-  const url = new URL(request.url);
-  for (const [key, value] of Object.entries(dropEmpty(request.query ?? {})))
-    url.searchParams.set(key, String(value));
-  const lines = [`${request.method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
-  for (const [name, value] of Object.entries(request.headers ?? {})) {
-    if (name.toLowerCase() !== 'content-length') lines.push(`${name}: ${value}`);
-  }
-  lines.push(`Content-Length: ${writer.length}`);
-  if (lines.some((line) => /[\r\n]/.test(line))) throw new TypeError('A header holds a line break');
+  const { head, host, port } = requestHead(request, [`Content-Length: ${writer.length}`]);
 
   const noAnswer = (cause: unknown): GirderHttpError =>
     new GirderHttpError(
@@ -79,13 +71,7 @@ export async function sendWithBodyWriter(
       { cause: cause instanceof Error ? cause : new Error(String(cause)) },
     );
 
-  const socket =
-    writer.connection?.take() ??
-    net.connect({
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(url.port || 80),
-      noDelay: true,
-    });
+  const socket = writer.connection?.take() ?? net.connect({ host, port, noDelay: true });
   const received: Buffer[] = [];
   let size = 0;
   let settle: (error: Error | undefined) => void = () => undefined;
@@ -120,7 +106,7 @@ export async function sendWithBodyWriter(
   try {
     request.signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`, (error) => (error ? reject(error) : resolve()));
+      socket.write(head, (error) => (error ? reject(error) : resolve()));
     }).catch((error: unknown) => {
       throw noAnswer(error);
     });
