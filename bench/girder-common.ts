@@ -14,7 +14,6 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -151,66 +150,11 @@ export function settings(): { bytes: number; rounds: number } {
   return { bytes: mib * MiB, rounds };
 }
 
-/** An HTTP request of this process: its path (query included), when it was made, when its answer ended. */
-export interface TimedRequest {
-  path: string;
-  created: number;
-  ended: number | undefined;
-}
-
-let timing: TimedRequest[] | undefined;
-let patched = false;
-
-/**
- * The HTTP requests this process makes while `body` runs (longshore's to Girder through axios, the
- * engine's through dockerode), timed from their creation. Node's diagnostics channel publishes a
- * request's start only once its body has been sent, too late for an upload; so `http.request`,
- * which axios and dockerode look up at each call, is wrapped once, for the benchmark only.
- */
-export async function timeRequests<T>(
-  body: () => Promise<T>,
-): Promise<{ value: T; requests: TimedRequest[] }> {
-  if (!patched) {
-    patched = true;
-    const original = http.request.bind(http) as (...args: unknown[]) => ClientRequest;
-    (http as { request: unknown }).request = (...args: unknown[]): ClientRequest => {
-      const request = original(...args);
-      const list = timing;
-      if (list) {
-        const timed: TimedRequest = { path: request.path, created: performance.now(), ended: undefined };
-        list.push(timed);
-        request.once('response', (response: IncomingMessage) => {
-          const ended = (): void => {
-            timed.ended ??= performance.now();
-          };
-          response.once('end', ended);
-          response.once('close', ended);
-        });
-      }
-      return request;
-    };
-  }
-  const requests: TimedRequest[] = [];
-  timing = requests;
-  try {
-    return { value: await body(), requests };
-  } finally {
-    timing = undefined;
-  }
-}
-
-/** From the creation of the first request whose path matches to the end of the last one's answer, ms. */
-export function span(requests: TimedRequest[], match: RegExp): number {
-  const matching = requests.filter((r) => match.test(r.path));
-  if (matching.length === 0 || matching.some((r) => r.ended === undefined)) return NaN;
-  return Math.max(...matching.map((r) => r.ended!)) - Math.min(...matching.map((r) => r.created));
-}
-
 /** One timed run. */
 export interface Sample {
   /** Wall time of the whole run. */
   ms: number;
-  /** The transfer alone, request start to the last byte (for curl its own `time_total`). */
+  /** The transfer alone: the server's span of the run's transfer requests (see servedSpan). */
   transferMs: number;
   /** CPU time on the client side: this process and its children, or the raw commands. */
   cpuMs: number;
@@ -339,14 +283,7 @@ export function medians(result: VariantResult): Medians {
 }
 
 /** The per-variant table: every run, medians, throughputs, CPU. */
-export function printVariants(
-  rounds: RoundsResult,
-  bytes: number,
-  transferNote = [
-    'transfer: from the first request of the bytes to the end of the last answer (longshore:',
-    '  http.request timed in this process; curl: its own time_total, summed over its requests).',
-  ],
-): void {
+export function printVariants(rounds: RoundsResult, bytes: number, transferNote: readonly string[]): void {
   console.log();
   for (const { variant } of rounds.results.values()) console.log(`${variant.key}: ${variant.label}`);
   console.log();
