@@ -1,4 +1,5 @@
 import { redact } from '../../secrets.js';
+import { GirderHttpError } from '../errors.js';
 import type { GirderRequest, QueryValue } from './girder-http.js';
 
 /** Query and form values without the unset ones. */
@@ -61,4 +62,36 @@ export function requestHead(
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: Number(url.port || 80),
   };
+}
+
+/** Girder's JSON, or the text itself when it is not JSON. */
+export function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+type Described = Pick<GirderRequest, 'method' | 'path' | 'action'>;
+
+/** The error for an answer with an error status, in Girder's own words (`body`: JSON or text). */
+export function answerError(request: Described, status: number, body: unknown): GirderHttpError {
+  const { message, field } = girderErrorBody(body);
+  return new GirderHttpError({
+    method: request.method,
+    path: request.path,
+    status,
+    girderMessage: message,
+    field,
+    action: request.action,
+  });
+}
+
+/** The error for a request that got no answer (refused, reset, timed out). */
+export function noAnswerError(request: Described, cause: unknown): GirderHttpError {
+  return new GirderHttpError(
+    { method: request.method, path: request.path, status: null, action: request.action },
+    { cause: cause instanceof Error ? cause : new Error(String(cause)) },
+  );
 }

@@ -5,7 +5,7 @@ import axios, { AxiosError, type AxiosResponse } from 'axios';
 import { backoffDelay, sleep } from '../../backoff.js';
 import { redact } from '../../secrets.js';
 import { GirderHttpError } from '../errors.js';
-import { dropEmpty, girderErrorBody } from './girder-answer.js';
+import { answerError, dropEmpty, jsonOrText, noAnswerError } from './girder-answer.js';
 import { sendForSocket } from './socket-body.js';
 import { sendWithBodyWriter, type SocketBodyWriter } from './socket-request.js';
 
@@ -139,23 +139,12 @@ async function sendOnce<T>(request: GirderRequest, policy: HttpPolicy): Promise<
     });
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason ?? error;
-    throw new GirderHttpError(
-      { method: request.method, path: request.path, status: null, action: request.action },
-      { cause: stripAxios(error) },
-    );
+    throw noAnswerError(request, stripAxios(error));
   }
   if (response.status >= 400) {
     const body: unknown =
       request.responseType === 'stream' ? await readJson(response.data as Readable) : response.data;
-    const { message, field } = girderErrorBody(body);
-    throw new GirderHttpError({
-      method: request.method,
-      path: request.path,
-      status: response.status,
-      girderMessage: message,
-      field,
-      action: request.action,
-    });
+    throw answerError(request, response.status, body);
   }
   return {
     status: response.status,
@@ -179,12 +168,7 @@ async function readJson(stream: Readable): Promise<unknown> {
     chunks.push(chunk);
   }
   stream.destroy();
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  return jsonOrText(Buffer.concat(chunks).toString('utf8'));
 }
 
 /**

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { GirderHttpError } from '../errors.js';
-import { girderErrorBody, parseHead, requestHead } from './girder-answer.js';
+import { answerError, jsonOrText, noAnswerError, parseHead, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -43,11 +43,7 @@ export function sendForSocket(
     port,
   } = requestHead({ ...request, method: 'GET' }, ['Accept-Encoding: identity', 'Connection: close']);
 
-  const fail = (cause: Error): GirderHttpError =>
-    new GirderHttpError(
-      { method: 'GET', path: request.path, status: null, action: request.action },
-      { cause },
-    );
+  const fail = (cause: Error): GirderHttpError => noAnswerError({ ...request, method: 'GET' }, cause);
 
   return new Promise((resolve, reject) => {
     let head = Buffer.alloc(0);
@@ -122,23 +118,7 @@ export function sendForSocket(
       const text = Buffer.concat(errorBody ?? [])
         .subarray(0, ERROR_BODY_LIMIT)
         .toString('utf8');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON: the text is the message
-      }
-      const { message, field } = girderErrorBody(body);
-      finish(
-        new GirderHttpError({
-          method: 'GET',
-          path: request.path,
-          status: answer.status,
-          girderMessage: message,
-          field,
-          action: request.action,
-        }),
-      );
+      finish(answerError({ ...request, method: 'GET' }, answer.status, jsonOrText(text)));
     });
     if (request.signal?.aborted) {
       onAbort();

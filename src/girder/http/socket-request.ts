@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { LongshoreError } from '../../errors.js';
 import { GirderHttpError } from '../errors.js';
-import { girderErrorBody, parseHead, requestHead } from './girder-answer.js';
+import { answerError, jsonOrText, noAnswerError, parseHead, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -65,11 +65,7 @@ export async function sendWithBodyWriter(
 ): Promise<GirderResponse<unknown>> {
   const { head, host, port } = requestHead(request, [`Content-Length: ${writer.length}`]);
 
-  const noAnswer = (cause: unknown): GirderHttpError =>
-    new GirderHttpError(
-      { method: request.method, path: request.path, status: null, action: request.action },
-      { cause: cause instanceof Error ? cause : new Error(String(cause)) },
-    );
+  const noAnswer = (cause: unknown): GirderHttpError => noAnswerError(request, cause);
 
   const socket = writer.connection?.take() ?? net.connect({ host, port, noDelay: true });
   const received: Buffer[] = [];
@@ -120,7 +116,7 @@ export async function sendWithBodyWriter(
     request.signal?.throwIfAborted();
     if (writeFailure !== undefined) {
       const answer = received.length > 0 ? tryParse(Buffer.concat(received)) : undefined;
-      if (answer && answer.status >= 400) throw answerError(request, answer);
+      if (answer && answer.status >= 400) throw answerError(request, answer.status, jsonOrText(answer.text));
       if (writeFailure instanceof LongshoreError) throw writeFailure;
       throw noAnswer(writeFailure);
     }
@@ -130,15 +126,9 @@ export async function sendWithBodyWriter(
     const broken = await answered;
     const answer = tryParse(Buffer.concat(received));
     if (!answer) throw noAnswer(broken ?? new Error('the connection closed before an answer'));
-    if (answer.status >= 400) throw answerError(request, answer);
+    if (answer.status >= 400) throw answerError(request, answer.status, jsonOrText(answer.text));
     reusable = completeByLength && !/close/i.test(answer.headers.connection ?? '');
-    let data: unknown = answer.text;
-    try {
-      data = JSON.parse(answer.text);
-    } catch {
-      // Girder answers JSON; anything else is handed on as text.
-    }
-    return { status: answer.status, headers: answer.headers, data };
+    return { status: answer.status, headers: answer.headers, data: jsonOrText(answer.text) };
   } catch (error) {
     if (request.signal?.aborted) throw request.signal.reason ?? error;
     throw error;
@@ -185,24 +175,6 @@ function tryParse(bytes: Buffer): Answer | undefined {
   } catch {
     return undefined;
   }
-}
-
-function answerError(request: GirderRequest, answer: Answer): GirderHttpError {
-  let body: unknown = answer.text;
-  try {
-    body = JSON.parse(answer.text);
-  } catch {
-    // not JSON: the text is the message
-  }
-  const { message, field } = girderErrorBody(body);
-  return new GirderHttpError({
-    method: request.method,
-    path: request.path,
-    status: answer.status,
-    girderMessage: message,
-    field,
-    action: request.action,
-  });
 }
 
 /** A chunked body's bytes (RFC 9112 section 7.1), as far as they go. */
