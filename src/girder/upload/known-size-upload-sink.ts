@@ -1,9 +1,14 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { GirderClient } from '../girder-client.js';
-import { GirderHttpError, GirderTransferError } from '../errors.js';
+import { GirderHttpError } from '../errors.js';
 import { isRetryable } from '../http/girder-http.js';
 import { sendBody } from './send-body.js';
-import { parseUploadAnswer, type GirderFileDoc, type UploadAnswer } from './upload-documents.js';
+import {
+  chunkOutcome,
+  parseUploadAnswer,
+  type GirderFileDoc,
+  type UploadAnswer,
+} from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';
 import { markDirectSink, type FifoSource } from '../../streams/direct-copy.js';
 import { spliceUpload } from './spliced-upload.js';
@@ -194,20 +199,7 @@ export class KnownSizeUploadSink extends Writable {
   async #finishChunk(chunk: ChunkInFlight): Promise<void> {
     const answer = await this.#answerOf(chunk);
     this.#chunk = undefined;
-    if (answer.kind === 'file') {
-      if (chunk.end !== this.#size) {
-        throw new GirderTransferError(
-          `Could not ${this.#action}: Girder finished the file after ${chunk.end} of ${this.#size} bytes`,
-        );
-      }
-      this.#file = answer.file;
-      return;
-    }
-    if (answer.upload.received !== chunk.end) {
-      throw new GirderTransferError(
-        `Could not ${this.#action}: Girder holds ${answer.upload.received} bytes of the upload, expected ${chunk.end}`,
-      );
-    }
+    this.#file = chunkOutcome(answer, chunk.end, this.#size, this.#action) ?? this.#file;
   }
 
   /** Waits until the request has taken what was written, or has answered (too early). */

@@ -6,7 +6,7 @@ import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { KeptConnection } from '../http/socket-request.js';
 import { canSendFile } from './send-file-chunk.js';
-import { parseUploadAnswer, type GirderFileDoc } from './upload-documents.js';
+import { chunkOutcome, parseUploadAnswer, type GirderFileDoc } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';
 
 export interface SplicedUpload {
@@ -83,18 +83,7 @@ export async function spliceUpload(
         bodyWriter: { length: end - offset, connection, write },
       });
       const answer = parseUploadAnswer(data.data, { method: 'POST', path: 'file/chunk', action });
-      if (answer.kind === 'file') {
-        if (end !== size) {
-          throw new GirderTransferError(
-            `Could not ${action}: Girder finished the file after ${end} of ${size} bytes`,
-          );
-        }
-        file = answer.file;
-      } else if (answer.upload.received !== end) {
-        throw new GirderTransferError(
-          `Could not ${action}: Girder holds ${answer.upload.received} bytes of the upload, expected ${end}`,
-        );
-      }
+      file = chunkOutcome(answer, end, size, action) ?? file;
       offset = end;
     }
     if (!file) throw new GirderTransferError(`Could not ${action}: Girder did not finish the file`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GirderHttpError } from '../errors.js';
+import { GirderHttpError, GirderTransferError } from '../errors.js';
 
 /** An upload in progress (`POST file`, `PUT file/{id}/contents`, a chunk that is not the last). */
 const uploadSchema = z.looseObject({
@@ -59,4 +59,30 @@ function check<S extends z.ZodType>(schema: S, body: unknown, source: AnswerSour
     girderMessage: `unexpected answer: ${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'malformed'}`,
     action: source.action,
   });
+}
+
+/**
+ * What a chunk of a known-size stream that ended at byte `end` of `size` got: the file when it
+ * was the last, nothing when Girder holds exactly `end` bytes; anything else is a transfer error.
+ */
+export function chunkOutcome(
+  answer: UploadAnswer,
+  end: number,
+  size: number,
+  action: string,
+): GirderFileDoc | undefined {
+  if (answer.kind === 'file') {
+    if (end !== size) {
+      throw new GirderTransferError(
+        `Could not ${action}: Girder finished the file after ${end} of ${size} bytes`,
+      );
+    }
+    return answer.file;
+  }
+  if (answer.upload.received !== end) {
+    throw new GirderTransferError(
+      `Could not ${action}: Girder holds ${answer.upload.received} bytes of the upload, expected ${end}`,
+    );
+  }
+  return undefined;
 }
