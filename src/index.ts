@@ -9,14 +9,14 @@ export {
   DOCKER_RUN_TASK_NAME,
   type DockerRunCallOptions,
   type DockerRunKwargs,
-} from './tasks/docker-run-task.js';
-export { Task, type ApplyOptions, type TaskExecutionContext } from './tasks/task.js';
-export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } from './tasks/task-handle.js';
-export type { DockerRunOptions } from './docker/docker-run-options.js';
-export type { DockerRunResult } from './docker/docker-run.js';
-export type { TaskState } from './task/task-state.js';
-export type { Progress, LogChunk, LogStream, PullProgress, Reporter, TaskPhase } from './task/reporter.js';
-export type { TaskContext } from './task/task-context.js';
+} from './docker-run/docker-run-task.js';
+export { Task, type ApplyOptions, type TaskExecutionContext } from './app/task.js';
+export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } from './execution/task-handle.js';
+export type { DockerRunOptions } from './docker-run/docker-run-options.js';
+export type { DockerRunResult } from './docker-run/execute-docker-run.js';
+export type { TaskState } from './execution/task-state.js';
+export type { Progress, LogChunk, LogStream, PullProgress, Reporter, TaskPhase } from './execution/reporter.js';
+export type { TaskContext } from './execution/task-context.js';
 
 // Distributed mode (Celery protocol v2 over RabbitMQ)
 export {
@@ -30,19 +30,19 @@ export {
   type GirderConfig,
   type LongshoreConfig,
   type ResolvedConfig,
-} from './config.js';
+} from './config/configuration.js';
 export {
   app,
   TaskRegistry,
   type TaskFunction,
   type WorkerTask,
   type WorkerExecution,
-} from './celery/task-registry.js';
+} from './app/task-registry.js';
 export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/client/celery-client.js';
-export { celeryClient, closeAll } from './celery/client/send-task.js';
-export { Worker, type WorkerState } from './celery/worker/worker.js';
-export type { WorkerOptions } from './celery/worker/worker-options.js';
-export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/worker/event-sink.js';
+export { celeryClient, closeAll } from './app/send-task.js';
+export { Worker, type WorkerState } from './worker/worker.js';
+export type { WorkerOptions } from './worker/worker-options.js';
+export type { WorkerEventSink, TaskRef, RevokedDetails } from './worker/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
 export { ProtocolError } from './celery/protocol-error.js';
 export {
@@ -159,4 +159,4 @@ export {
   TaskCancelledError,
   ResultHookError,
   CleanupError,
-} from './errors.js';
+} from './core/errors.js';

@@ -1,4 +1,4 @@
-import { LongshoreError, type LongshoreErrorOptions } from '../errors.js';
+import { LongshoreError, type LongshoreErrorOptions } from '../core/errors.js';
 
 /** The broker cannot be reached, refused us, or the connection was lost. Never carries a password. */
 export class BrokerConnectionError extends LongshoreError {

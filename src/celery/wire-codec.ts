@@ -3,7 +3,7 @@ import {
   decodeResultHooks,
   encodeGirderWorkerValue,
   encodeResultHooks,
-} from './girder-worker-classes/index.js';
+} from '../girder-worker/classes/index.js';
 
 /**
  * Task bodies and Girder Worker's flattened headers, through jsonpickle with Girder Worker's

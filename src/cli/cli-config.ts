@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { configure } from '../config.js';
-import { redactUrl } from '../secrets.js';
+import { configure } from '../config/configuration.js';
+import { redactUrl } from '../core/secrets.js';
 import { CommandError } from './cli-error.js';
 
 /** The CLI's settings: a JSON file, then environment variables over it. */

@@ -1,6 +1,6 @@
-import { BROKER_ENV } from '../config.js';
-import { messageOf } from '../errors.js';
-import { redactUrl } from '../secrets.js';
+import { BROKER_ENV } from '../config/configuration.js';
+import { messageOf } from '../core/errors.js';
+import { redactUrl } from '../core/secrets.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startMonitor } from '../monitor/monitor.js';
 import { IN_MEMORY, MonitorStoreError, defaultDbPath } from '../monitor/task-store.js';
 import { CommandError, explainBrokerError } from './cli-error.js';

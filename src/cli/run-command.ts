@@ -15,7 +15,7 @@ import {
   type DockerRunResult,
   type TaskHandle,
 } from '../index.js';
-import { parseBindString } from '../docker/run-defaults.js';
+import { parseBindString } from '../docker-run/run-defaults.js';
 import {
   UsageError,
   formatOptions,

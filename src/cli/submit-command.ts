@@ -4,7 +4,7 @@ import { publishTaskSent } from '../celery/events/task-sent.js';
 import { GROUP_HEADER, USER_HEADER } from '../celery/events/event-fields.js';
 import { CeleryEventReader, type CeleryEvent } from '../celery/events/event-reader.js';
 import { argsRepr, kwargsRepr } from '../celery/protocol/python-values.js';
-import { DOCKER_RUN_TASK_NAME } from '../tasks/docker-run-task.js';
+import { DOCKER_RUN_TASK_NAME } from '../docker-run/docker-run-task.js';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
 import { applySettings, loadSettings, requireBroker } from './cli-config.js';
 import { explainBrokerError } from './cli-error.js';

@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BROKER_ENV, Worker, type WorkerOptions } from '../index.js';
-import { messageOf } from '../errors.js';
-import { redactUrl } from '../secrets.js';
+import { messageOf } from '../core/errors.js';
+import { redactUrl } from '../core/secrets.js';
 import {
   UsageError,
   formatOptions,

@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogStream, Reporter } from '../task/reporter.js';
+import type { LogStream, Reporter } from '../execution/reporter.js';
 
 const HEADER_BYTES = 8;
 const STDERR_TAIL_BYTES = 4096;

@@ -1,4 +1,4 @@
-import { LongshoreError } from '../errors.js';
+import { LongshoreError } from '../core/errors.js';
 import type { DockerEngine } from './engine.js';
 import { LABEL_OWNER, ownerLabel } from './ownership.js';
 

@@ -1,6 +1,6 @@
 import { DockerEngine } from './engine.js';
 import { reapLeftovers } from './reaper.js';
-import { DockerEngineError, messageOf } from '../errors.js';
+import { DockerEngineError, messageOf } from '../core/errors.js';
 
 let engine: DockerEngine | undefined;
 let reaped: Promise<void> | undefined;

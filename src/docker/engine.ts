@@ -6,8 +6,8 @@ import {
   ImagePullError,
   LongshoreError,
   messageOf,
-} from '../errors.js';
-import type { PullProgress } from '../task/reporter.js';
+} from '../core/errors.js';
+import type { PullProgress } from '../execution/reporter.js';
 import { splitJsonLines } from './json-lines.js';
 
 /**

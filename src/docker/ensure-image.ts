@@ -1,5 +1,5 @@
-import { ImageNotFoundError, ImagePullError } from '../errors.js';
-import type { Reporter } from '../task/reporter.js';
+import { ImageNotFoundError, ImagePullError } from '../core/errors.js';
+import type { Reporter } from '../execution/reporter.js';
 import type { DockerEngine, ImageInfo } from './engine.js';
 
 export type PullPolicy = boolean | 'ifNotPresent';

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { messageOf } from '../errors.js';
-import { TEMP_DIR_PREFIX, defaultTempRoot } from '../task/local-task-context.js';
+import { messageOf } from '../core/errors.js';
+import { TEMP_DIR_PREFIX, defaultTempRoot } from '../execution/local-task-context.js';
 import type { DockerEngine } from './engine.js';
 import { LABEL_KEEP, LABEL_OWNER, isOwnerAlive, isProcessAlive } from './ownership.js';
 

@@ -1,7 +1,7 @@
-import { StreamError, TaskCancelledError } from '../errors.js';
+import { StreamError, TaskCancelledError } from '../core/errors.js';
 import type { StreamIO } from '../transforms/transform.js';
-import type { Connection } from '../task/local-task-context.js';
-import type { TaskContext } from '../task/task-context.js';
+import type { Connection } from '../execution/local-task-context.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { runConnection } from '../streams/index.js';
 import { ContainerOutput } from './container-output.js';
 import type { DockerEngine } from './engine.js';

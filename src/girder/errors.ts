@@ -1,4 +1,4 @@
-import { LongshoreError, type LongshoreErrorOptions } from '../errors.js';
+import { LongshoreError, type LongshoreErrorOptions } from '../core/errors.js';
 
 /** Something went wrong between longshore and Girder (the root of the Girder phase's errors). */
 export class GirderError extends LongshoreError {

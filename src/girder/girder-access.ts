@@ -1,4 +1,4 @@
-import { getConfiguration } from '../config.js';
+import { getConfiguration } from '../config/configuration.js';
 import { GirderConfigError } from './errors.js';
 import { GirderClient, type GirderClientOptions } from './girder-client.js';
 import type { GirderConnection } from './girder-connection.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { ValidationError } from '../errors.js';
-import { registerSecret } from '../secrets.js';
+import { ValidationError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
 import { isGirderConnection, type GirderConnection } from './girder-connection.js';
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { registerSecret } from '../secrets.js';
-import { parseOrThrow } from '../validation/parse.js';
+import { registerSecret } from '../core/secrets.js';
+import { parseOrThrow } from '../core/parse.js';
 import { GirderHttpError } from './errors.js';
 import {
   girderRequest,

@@ -1,4 +1,4 @@
-import { registerSecret } from '../secrets.js';
+import { registerSecret } from '../core/secrets.js';
 
 /**
  * How a task reaches Girder: Girder Worker's serialized `girder_client.GirderClient` (`gc`) reduced

@@ -7,19 +7,19 @@ export type { GirderFile, GirderItem, GirderFolder } from './documents.js';
 export {
   GirderFileIdToVolume,
   type GirderFileIdToVolumeOptions,
-} from './transforms/girder-file-id-to-volume.js';
+} from '../transforms/girder/girder-file-id-to-volume.js';
 export {
   GirderFileIdToStream,
   type GirderFileIdToStreamOptions,
-} from './transforms/girder-file-id-to-stream.js';
+} from '../transforms/girder/girder-file-id-to-stream.js';
 export {
   GirderItemIdToVolume,
   type GirderItemIdToVolumeOptions,
-} from './transforms/girder-item-id-to-volume.js';
+} from '../transforms/girder/girder-item-id-to-volume.js';
 export {
   GirderFolderIdToVolume,
   type GirderFolderIdToVolumeOptions,
-} from './transforms/girder-folder-id-to-volume.js';
+} from '../transforms/girder/girder-folder-id-to-volume.js';
 export { uploadFileToItem, type UploadFileOptions } from './upload/upload-file-to-item.js';
 export { uploadFileToFolder } from './upload/upload-file-to-folder.js';
 export { uploadPathToItem, type UploadPathOptions } from './upload/upload-path-to-item.js';
@@ -29,21 +29,21 @@ export { uploadJobArtifacts, type JobArtifactOptions, type JobArtifacts } from '
 export {
   GirderUploadVolumePathToItem,
   type GirderUploadVolumePathToItemOptions,
-} from './transforms/girder-upload-volume-path-to-item.js';
+} from '../transforms/girder/girder-upload-volume-path-to-item.js';
 export {
   GirderUploadVolumePathToFolder,
   type GirderUploadVolumePathToFolderOptions,
-} from './transforms/girder-upload-volume-path-to-folder.js';
-export { GirderUploadVolumePathJobArtifact } from './transforms/girder-upload-volume-path-job-artifact.js';
-export { GirderUploadJobArtifact } from './transforms/girder-upload-job-artifact.js';
-export type { GirderJobArtifactOptions } from './transforms/girder-job-artifact-hook.js';
-export { GirderUploadStream, type GirderUploadStreamOptions } from './transforms/girder-upload-stream.js';
-export { GirderJobReporter, type GirderJobReporterOptions, type JobOutcome } from './job/job-reporter.js';
-export { JobStatus, type JobStatusCode } from './job/job-status.js';
-export { buildJobInfoSpec, type JobInfoSpec } from './job/job-info-spec.js';
+} from '../transforms/girder/girder-upload-volume-path-to-folder.js';
+export { GirderUploadVolumePathJobArtifact } from '../transforms/girder/girder-upload-volume-path-job-artifact.js';
+export { GirderUploadJobArtifact } from '../transforms/girder/girder-upload-job-artifact.js';
+export type { GirderJobArtifactOptions } from '../transforms/girder/girder-job-artifact-hook.js';
+export { GirderUploadStream, type GirderUploadStreamOptions } from '../transforms/girder/girder-upload-stream.js';
+export { GirderJobReporter, type GirderJobReporterOptions, type JobOutcome } from '../girder-worker/job/job-reporter.js';
+export { JobStatus, type JobStatusCode } from '../girder-worker/job/job-status.js';
+export { buildJobInfoSpec, type JobInfoSpec } from '../girder-worker/job/job-info-spec.js';
 export {
   createGirderJob,
   CREATE_JOB_SCOPE,
   type GirderJob,
   type GirderJobOptions,
-} from './job/create-job.js';
+} from '../girder-worker/job/create-job.js';

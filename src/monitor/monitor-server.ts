@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import type { LiveUpdates } from './live-updates.js';
 import type { TaskFilter } from './task-store.js';
 import {

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { backoffDelay, sleep } from '../backoff.js';
+import { backoffDelay, sleep } from '../core/backoff.js';
 import { CeleryClient } from '../celery/client/celery-client.js';
 import { CeleryEventReader, type CeleryEvent } from '../celery/events/event-reader.js';
-import { messageOf } from '../errors.js';
-import { redactUrl } from '../secrets.js';
+import { messageOf } from '../core/errors.js';
+import { redactUrl } from '../core/secrets.js';
 import { EventState, type StateChange } from './event-state.js';
 import { LiveUpdates } from './live-updates.js';
 import { createMonitorServer } from './monitor-server.js';

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import path from 'node:path';
 import initSqlJs from 'sql.js';
-import { messageOf } from '../errors.js';
+import { messageOf } from '../core/errors.js';
 import type { TaskRecord, TaskState, TaskWithLog, WorkerRecord } from './task-record.js';
 
 type Database = initSqlJs.Database;

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamError } from '../errors.js';
+import { StreamError } from '../core/errors.js';
 import { openChunkedHttpSink } from './chunked-http-sink.js';
 import { pump } from './pump.js';
 

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Writable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
-import { redact } from '../secrets.js';
+import { StreamError, messageOf } from '../core/errors.js';
+import { redact } from '../core/secrets.js';
 
 export interface ChunkedHttpSinkOptions {
   /** Aborting cancels the upload; the sink fails with a StreamError. */

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
 import { findProgram } from './find-program.js';
 

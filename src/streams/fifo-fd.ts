@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { promisify } from 'node:util';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 
 export const openFd = promisify(fs.open);
 const fstat = promisify(fs.fstat);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { OnReadOpts, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { markFifoSource } from './direct-copy.js';
 import { assertFifo, closeQuietly, openFd, wrapFifoFd } from './fifo-fd.js';
 import { BIG_PIPE_SIZE, DEFAULT_PIPE_SIZE, growPipe } from './pipe-size.js';

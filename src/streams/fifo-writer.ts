@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { markFifoSink } from './direct-copy.js';
 import { assertFifo, closeQuietly, errnoCode, openFd, wrapFifoFd } from './fifo-fd.js';
 import { growPipe } from './pipe-size.js';

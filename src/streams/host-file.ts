@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { markFileSource } from './direct-copy.js';
 
 /** Big reads: fewer syscalls and chunks for the pump and the pipe. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StreamError } from '../errors.js';
+import { StreamError } from '../core/errors.js';
 import { makeFifo } from './make-fifo.js';
 
 describe('makeFifo', () => {

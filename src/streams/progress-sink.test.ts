@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Progress, Reporter } from '../task/reporter.js';
+import type { Progress, Reporter } from '../execution/reporter.js';
 import { LineSplitter } from './line-splitter.js';
 import { createProgressSink, parseProgress } from './progress-sink.js';
 

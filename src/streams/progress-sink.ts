@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
-import type { Progress, Reporter } from '../task/reporter.js';
+import type { Progress, Reporter } from '../execution/reporter.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface ProgressSinkOptions {

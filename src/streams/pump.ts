@@ -1,5 +1,5 @@
 import { finished, type Readable, type Writable } from 'node:stream';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { errnoCode } from './fifo-fd.js';
 
 export interface PumpOptions {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { StreamError, messageOf } from '../errors.js';
+import { StreamError, messageOf } from '../core/errors.js';
 import { FEEDER_SCRIPT } from './feeder-script.js';
 import { findProgram } from './find-program.js';
 import { syscallNumbers } from './syscall-numbers.js';

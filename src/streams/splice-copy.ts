@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Socket } from 'node:net';
-import { StreamError } from '../errors.js';
+import { StreamError } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
 import { findProgram } from './find-program.js';
 import { syscallNumbers } from './syscall-numbers.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError } from '../errors.js';
-import type { TaskContext } from '../task/task-context.js';
+import { ValidationError } from '../core/errors.js';
+import type { TaskContext } from '../execution/task-context.js';
 import type { MountMode, VolumeMount } from './transform.js';
 import { Volume } from './volume.js';
 

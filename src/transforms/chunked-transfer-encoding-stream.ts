@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { ValidationError } from '../errors.js';
-import { registerSecret } from '../secrets.js';
+import { ValidationError } from '../core/errors.js';
+import { registerSecret } from '../core/secrets.js';
 import { openChunkedHttpSink } from '../streams/index.js';
 import type { StreamIO, StreamSink } from './transform.js';
 

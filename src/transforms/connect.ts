@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
-import { ValidationError } from '../errors.js';
-import type { TaskContext } from '../task/task-context.js';
+import { ValidationError } from '../core/errors.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { HostStdErr, HostStdOut } from './host-stdio.js';
 import { NamedInputPipe } from './named-input-pipe.js';
 import { NamedOutputPipe } from './named-output-pipe.js';

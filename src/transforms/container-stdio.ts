@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { LogStream } from '../task/reporter.js';
+import type { LogStream } from '../execution/reporter.js';
 import type { StreamIO, StreamSource } from './transform.js';
 
 abstract class ContainerStdio implements StreamSource {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 import { openHostFileReader, openHostFileWriter } from '../streams/index.js';
 import type { StreamIO, StreamSink, StreamSource } from './transform.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { ValidationError } from '../errors.js';
-import type { TaskContext } from '../task/task-context.js';
+import { ValidationError } from '../core/errors.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { Transform } from './transform.js';
 import { TemporaryVolume } from './temporary-volume.js';
 import { Volume } from './volume.js';

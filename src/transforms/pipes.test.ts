@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 import { runConnection } from '../streams/index.js';
-import { LocalTaskContext } from '../task/local-task-context.js';
-import { EventReporter, type Progress } from '../task/reporter.js';
+import { LocalTaskContext } from '../execution/local-task-context.js';
+import { EventReporter, type Progress } from '../execution/reporter.js';
 import {
   ContainerStdOut,
   Connect,

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { createProgressSink } from '../streams/index.js';
-import type { TaskContext } from '../task/task-context.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { Connect } from './connect.js';
 import { NamedOutputPipe } from './named-output-pipe.js';
 import { TemporaryVolume } from './temporary-volume.js';

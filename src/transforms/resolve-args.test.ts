@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../errors.js';
-import { LocalTaskContext } from '../task/local-task-context.js';
+import { ValidationError } from '../core/errors.js';
+import { LocalTaskContext } from '../execution/local-task-context.js';
 import { HostStdOut, Transform, VolumePath, resolveArgs, toContainerArgs } from './index.js';
 
 /** A transform that does not memoize itself and records when it resolves. */

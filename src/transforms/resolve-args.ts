@@ -1,5 +1,5 @@
-import { ValidationError } from '../errors.js';
-import type { TaskContext } from '../task/task-context.js';
+import { ValidationError } from '../core/errors.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { Transform, isStreamSink, isStreamSource } from './transform.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError } from '../errors.js';
-import type { TaskContext } from '../task/task-context.js';
+import { ValidationError } from '../core/errors.js';
+import type { TaskContext } from '../execution/task-context.js';
 import type { VolumeMount } from './transform.js';
 import { Volume } from './volume.js';
 

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import type { TaskContext } from '../task/task-context.js';
-import type { LogStream, Reporter } from '../task/reporter.js';
+import type { TaskContext } from '../execution/task-context.js';
+import type { LogStream, Reporter } from '../execution/reporter.js';
 
 /**
  * A value in a task's arguments that becomes something concrete when the task runs: a container

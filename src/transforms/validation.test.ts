@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../core/errors.js';
 import {
   BindMountVolume,
   ChunkedTransferEncodingStream,

@@ -1,4 +1,4 @@
-import type { TaskContext } from '../task/task-context.js';
+import type { TaskContext } from '../execution/task-context.js';
 import { Transform, type VolumeMount } from './transform.js';
 
 /**

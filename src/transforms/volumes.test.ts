@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalTaskContext } from '../task/local-task-context.js';
-import { ValidationError } from '../errors.js';
+import { LocalTaskContext } from '../execution/local-task-context.js';
+import { ValidationError } from '../core/errors.js';
 import {
   BindMountVolume,
   DEFAULT_TEMPORARY_VOLUME,

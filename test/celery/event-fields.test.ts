@@ -14,8 +14,8 @@ import {
 } from '../../src/celery/events/event-fields.js';
 import { LamportClock } from '../../src/celery/lamport-clock.js';
 import type { TaskRequest } from '../../src/celery/protocol/parse-task-message.js';
-import { brokerInfo } from '../../src/celery/worker/inspect-commands.js';
-import { ownerIsDead } from '../../src/celery/worker/orphans.js';
+import { brokerInfo } from '../../src/worker/inspect-commands.js';
+import { ownerIsDead } from '../../src/worker/orphans.js';
 import { parseWorkerArgs } from '../../src/cli/worker-command.js';
 import { ownerLabel } from '../../src/docker/ownership.js';
 

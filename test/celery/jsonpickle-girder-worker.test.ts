@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/core/errors.js';
 import { createGirderConnection, isGirderConnection } from '../../src/girder/girder-connection.js';
 import {
   DOCKER_TRANSFORM_CLASSES as C,
@@ -14,16 +14,16 @@ import {
   decodeResultHooks,
   encodeGirderWorkerValue,
   registerPythonClass,
-} from '../../src/celery/girder-worker-classes/index.js';
-import { PyTuple, PyType } from '../../src/celery/jsonpickle/index.js';
+} from '../../src/girder-worker/classes/index.js';
+import { PyTuple, PyType } from '../../src/girder-worker/jsonpickle/index.js';
 import { ProtocolError } from '../../src/celery/protocol-error.js';
-import { GirderFileIdToStream } from '../../src/girder/transforms/girder-file-id-to-stream.js';
-import { GirderFileIdToVolume } from '../../src/girder/transforms/girder-file-id-to-volume.js';
-import { GirderFolderIdToVolume } from '../../src/girder/transforms/girder-folder-id-to-volume.js';
-import { GirderItemIdToVolume } from '../../src/girder/transforms/girder-item-id-to-volume.js';
-import { GirderUploadVolumePathJobArtifact } from '../../src/girder/transforms/girder-upload-volume-path-job-artifact.js';
-import { GirderUploadVolumePathToFolder } from '../../src/girder/transforms/girder-upload-volume-path-to-folder.js';
-import { GirderUploadVolumePathToItem } from '../../src/girder/transforms/girder-upload-volume-path-to-item.js';
+import { GirderFileIdToStream } from '../../src/transforms/girder/girder-file-id-to-stream.js';
+import { GirderFileIdToVolume } from '../../src/transforms/girder/girder-file-id-to-volume.js';
+import { GirderFolderIdToVolume } from '../../src/transforms/girder/girder-folder-id-to-volume.js';
+import { GirderItemIdToVolume } from '../../src/transforms/girder/girder-item-id-to-volume.js';
+import { GirderUploadVolumePathJobArtifact } from '../../src/transforms/girder/girder-upload-volume-path-job-artifact.js';
+import { GirderUploadVolumePathToFolder } from '../../src/transforms/girder/girder-upload-volume-path-to-folder.js';
+import { GirderUploadVolumePathToItem } from '../../src/transforms/girder/girder-upload-volume-path-to-item.js';
 import {
   BindMountVolume,
   ChunkedTransferEncodingStream,

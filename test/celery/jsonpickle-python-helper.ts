@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeJsonPickleText } from '../../src/celery/jsonpickle/decode.js';
-import { PyObject, PyTuple, PyType } from '../../src/celery/jsonpickle/values.js';
+import { decodeJsonPickleText } from '../../src/girder-worker/jsonpickle/decode.js';
+import { PyObject, PyTuple, PyType } from '../../src/girder-worker/jsonpickle/values.js';
 
 export const PYTHON = '/usr/bin/python3';
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

@@ -22,8 +22,8 @@ import {
   decodeResultHooks,
   encodeResultHooks,
   girderWorkerClasses,
-} from '../../src/celery/girder-worker-classes/index.js';
-import { decodeJsonPickle, encodeJsonPickle, PyTuple, PyType } from '../../src/celery/jsonpickle/index.js';
+} from '../../src/girder-worker/classes/index.js';
+import { decodeJsonPickle, encodeJsonPickle, PyTuple, PyType } from '../../src/girder-worker/jsonpickle/index.js';
 import { ProtocolError } from '../../src/celery/protocol-error.js';
 import {
   BindMountVolume,

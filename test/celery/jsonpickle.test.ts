@@ -8,7 +8,7 @@ import {
   PyObject,
   PyTuple,
   PyType,
-} from '../../src/celery/jsonpickle/index.js';
+} from '../../src/girder-worker/jsonpickle/index.js';
 import { ProtocolError } from '../../src/celery/protocol-error.js';
 
 const keep = (classPath: string, state: Record<string, unknown>) => new PyObject(classPath, state);

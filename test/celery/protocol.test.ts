@@ -2,7 +2,7 @@
 // dockerRun's wire names, results, the revoked set, configuration and `longshore worker` arguments.
 import { describe, expect, it } from 'vitest';
 import { encodeHeaders } from '../../src/celery/amqp/header-encoding.js';
-import { fromWireKwargs, toWireKwargs } from '../../src/celery/docker-run-wire.js';
+import { fromWireKwargs, toWireKwargs } from '../../src/docker-run/docker-run-wire.js';
 import { fromWireException, toWireException } from '../../src/celery/protocol/exception-info.js';
 import { reviveKombuJson } from '../../src/celery/protocol/kombu-json.js';
 import {
@@ -12,7 +12,7 @@ import {
   toPythonIsoTime,
 } from '../../src/celery/protocol/python-values.js';
 import { buildResultMessage, parseResultMessage } from '../../src/celery/protocol/result-message.js';
-import { RevokedSet } from '../../src/celery/worker/revoked-set.js';
+import { RevokedSet } from '../../src/worker/revoked-set.js';
 import { UsageError } from '../../src/cli/args.js';
 import { parseWorkerArgs } from '../../src/cli/worker-command.js';
 import {

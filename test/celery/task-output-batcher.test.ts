@@ -1,8 +1,8 @@
 // A running task's progress and output, batched for Celery events: a chatty container must not
 // flood the broker, and nothing is lost when the task ends.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OUTPUT_FLUSH_MS, TaskOutputBatcher } from '../../src/celery/worker/task-output-batcher.js';
-import type { LogChunk, Progress } from '../../src/task/reporter.js';
+import { OUTPUT_FLUSH_MS, TaskOutputBatcher } from '../../src/worker/task-output-batcher.js';
+import type { LogChunk, Progress } from '../../src/execution/reporter.js';
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -15,10 +15,10 @@ import {
   dockerRun,
   type DockerRunOptions,
 } from '../../src/index.js';
-import { executeDockerRun } from '../../src/docker/docker-run.js';
-import { parseDockerRunOptions } from '../../src/docker/docker-run-options.js';
+import { executeDockerRun } from '../../src/docker-run/execute-docker-run.js';
+import { parseDockerRunOptions } from '../../src/docker-run/docker-run-options.js';
 import { GirderClientPool } from '../../src/girder/girder-access.js';
-import { EventReporter } from '../../src/task/reporter.js';
+import { EventReporter } from '../../src/execution/reporter.js';
 import { BUSYBOX } from '../helpers/docker.js';
 import { useLeakChecks } from '../helpers/leaks.js';
 import { rejection, thrown, useScratchDir, watch } from '../helpers/task.js';

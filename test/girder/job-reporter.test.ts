@@ -3,8 +3,8 @@
 // tokens kept out of the log.
 import { describe, expect, it } from 'vitest';
 import { ContainerExitError, StreamError } from '../../src/index.js';
-import { GirderJobReporter } from '../../src/girder/job/job-reporter.js';
-import { JobStatus } from '../../src/girder/job/job-status.js';
+import { GirderJobReporter } from '../../src/girder-worker/job/job-reporter.js';
+import { JobStatus } from '../../src/girder-worker/job/job-status.js';
 import { sleep } from '../helpers/docker.js';
 import { useGirder } from './helpers/girder.js';
 import type { Doc } from './server/index.js';

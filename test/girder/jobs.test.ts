@@ -10,7 +10,7 @@ import {
   dockerRun,
   type TaskHandle,
 } from '../../src/index.js';
-import type { DockerRunResult } from '../../src/docker/docker-run.js';
+import type { DockerRunResult } from '../../src/docker-run/execute-docker-run.js';
 import { GirderHttpError } from '../../src/girder/errors.js';
 import { BUSYBOX, CONFORMANCE, listTaskContainers, waitForRunningTaskContainer } from '../helpers/docker.js';
 import { useLeakChecks } from '../helpers/leaks.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StreamError } from '../../src/errors.js';
+import { StreamError } from '../../src/core/errors.js';
 import { openFileDownload } from '../../src/girder/download/file-download.js';
 import { GirderHttpError } from '../../src/girder/errors.js';
 import { GirderClient } from '../../src/girder/girder-client.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { celeryClient } from '../../src/celery/client/send-task.js';
+import { celeryClient } from '../../src/app/send-task.js';
 import { publishTaskSent } from '../../src/celery/events/task-sent.js';
 import { ProgressPipe, configure, dockerRun } from '../../src/index.js';
 import { startMonitor, type RunningMonitor } from '../../src/monitor/monitor.js';

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { messageOf } from '../../errors.js';
-import { redactUrl } from '../../secrets.js';
+import { messageOf } from '../../core/errors.js';
+import { redactUrl } from '../../core/secrets.js';
 import { BrokerConnectionError } from '../errors.js';
-import { backoffDelay, sleep, type BackoffOptions } from '../../backoff.js';
+import { backoffDelay, sleep, type BackoffOptions } from '../../core/backoff.js';
 import { AmqpConnection } from './connection.js';
 
 export interface BrokerLinkOptions {

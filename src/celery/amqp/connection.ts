@@ -1,6 +1,6 @@
 import amqplib from 'amqplib';
-import { messageOf } from '../../errors.js';
-import { redactUrl } from '../../secrets.js';
+import { messageOf } from '../../core/errors.js';
+import { redactUrl } from '../../core/secrets.js';
 import { BrokerConnectionError } from '../errors.js';
 import { encodeHeaders } from './header-encoding.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { TaskCancelledError, messageOf } from '../../errors.js';
-import { redactUrl } from '../../secrets.js';
-import type { ParsedApplyOptions } from '../../tasks/apply-options.js';
-import { TaskHandle, type RevokeOptions } from '../../tasks/task-handle.js';
+import { TaskCancelledError, messageOf } from '../../core/errors.js';
+import { redactUrl } from '../../core/secrets.js';
+import type { ParsedApplyOptions } from './apply-options.js';
+import { TaskHandle, type RevokeOptions } from '../../execution/task-handle.js';
 import { BrokerLink } from '../amqp/broker-link.js';
 import type { AmqpChannel, AmqpConnection, DeliveredMessage } from '../amqp/connection.js';
 import { DEFAULT_QUEUE, declareTaskQueue } from '../amqp/task-queue.js';

@@ -1,6 +1,6 @@
-import { TaskCancelledError } from '../../errors.js';
-import type { Reporter } from '../../task/reporter.js';
-import { TASK_STATES, type TaskState } from '../../task/task-state.js';
+import { TaskCancelledError } from '../../core/errors.js';
+import type { Reporter } from '../../execution/reporter.js';
+import { TASK_STATES, type TaskState } from '../../execution/task-state.js';
 import { fromWireException } from '../protocol/exception-info.js';
 import { reviveKombuJson } from '../protocol/kombu-json.js';
 import type { ParsedResultMeta } from '../protocol/result-message.js';

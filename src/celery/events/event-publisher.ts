@@ -1,12 +1,12 @@
 import { loadavg } from 'node:os';
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import type { AmqpChannel, AmqpConnection } from '../amqp/connection.js';
 import type { LamportClock } from '../lamport-clock.js';
 import { toWireException, tracebackOf } from '../protocol/exception-info.js';
 import type { WireException } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
-import type { LogChunk, Progress } from '../../task/reporter.js';
-import type { RevokedDetails, TaskRef, WorkerEventSink } from '../worker/event-sink.js';
+import type { LogChunk, Progress } from '../../execution/reporter.js';
+import type { RevokedDetails, TaskRef, WorkerEventSink } from '../../worker/event-sink.js';
 import { exceptionRepr, resultRepr, taskReceivedFields, utcoffset } from './event-fields.js';
 import { softwareInfo } from './software-info.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import { AmqpConnection } from '../amqp/connection.js';
 import { EVENT_EXCHANGE } from './event-publisher.js';
 

@@ -1,4 +1,4 @@
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import type { AmqpChannel, AmqpConnection, DeliveredMessage } from '../amqp/connection.js';
 import { LamportClock } from '../lamport-clock.js';
 import { controlMessageSchema, type ControlMessage } from './control-message.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { redact } from '../../secrets.js';
+import { redact } from '../../core/secrets.js';
 import type { PublishProperties } from '../amqp/connection.js';
 import { argsRepr, kwargsRepr, toPythonIsoTime } from './python-values.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ContainerExitError, LongshoreError, TaskCancelledError, ValidationError } from '../../errors.js';
-import { redact } from '../../secrets.js';
+import { ContainerExitError, LongshoreError, TaskCancelledError, ValidationError } from '../../core/errors.js';
+import { redact } from '../../core/secrets.js';
 import {
   MaxRetriesExceededError,
   RemoteTaskError,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ValidationError, messageOf } from '../../errors.js';
-import { parseOrThrow } from '../../validation/parse.js';
+import { ValidationError, messageOf } from '../../core/errors.js';
+import { parseOrThrow } from '../../core/parse.js';
 import type { DeliveredMessage } from '../amqp/connection.js';
 import { ProtocolError } from '../protocol-error.js';
 import type { TaskEmbed } from './build-task-message.js';

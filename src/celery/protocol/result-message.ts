@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PublishProperties } from '../amqp/connection.js';
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import { ProtocolError } from '../protocol-error.js';
 import { toPythonIsoTime } from './python-values.js';
 

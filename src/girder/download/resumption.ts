@@ -1,4 +1,4 @@
-import { backoffDelay, sleep } from '../../backoff.js';
+import { backoffDelay, sleep } from '../../core/backoff.js';
 import type { GirderFile } from '../documents.js';
 import { GirderHttpError, GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';

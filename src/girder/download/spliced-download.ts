@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { StreamError, messageOf } from '../../errors.js';
+import { StreamError, messageOf } from '../../core/errors.js';
 import type { FifoTarget } from '../../streams/direct-copy.js';
 import { errnoCode } from '../../streams/fifo-fd.js';
 import { spliceAvailable, spliceToFifo } from '../../streams/splice-copy.js';

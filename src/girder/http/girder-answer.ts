@@ -1,4 +1,4 @@
-import { redact } from '../../secrets.js';
+import { redact } from '../../core/secrets.js';
 import { GirderHttpError } from '../errors.js';
 import type { GirderRequest, QueryValue } from './girder-http.js';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { LongshoreError } from '../../errors.js';
+import { LongshoreError } from '../../core/errors.js';
 import { GirderHttpError } from '../errors.js';
 import { answerError, jsonOrText, noAnswerError, parseHead, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';

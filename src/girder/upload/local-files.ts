@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import { GirderUploadError } from './upload-error.js';
 
 export type LocalKind = 'file' | 'directory';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { backoffDelay, sleep } from '../../backoff.js';
-import { messageOf } from '../../errors.js';
+import { backoffDelay, sleep } from '../../core/backoff.js';
+import { messageOf } from '../../core/errors.js';
 import { GirderHttpError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { GirderUploadError } from './upload-error.js';

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { messageOf } from '../../errors.js';
+import { messageOf } from '../../core/errors.js';
 import { SocketFeeder, socketFeederAvailable } from '../../streams/socket-feeder.js';
 import type { GirderClient } from '../girder-client.js';
 import type { QueryValue } from '../http/girder-http.js';

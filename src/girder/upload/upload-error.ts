@@ -1,4 +1,4 @@
-import type { LongshoreErrorOptions } from '../../errors.js';
+import type { LongshoreErrorOptions } from '../../core/errors.js';
 import { GirderError } from '../errors.js';
 
 /**

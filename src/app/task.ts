@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { getConfiguration } from '../config/configuration.js';
+import { TaskCancelledError } from '../core/errors.js';
+import type { GirderJob } from '../girder-worker/job/create-job.js';
+import type { Reporter } from '../execution/reporter.js';
+import { sendTask, type WireCall } from './send-task.js';
+import { parseApplyOptions, type ApplyOptions, type ParsedApplyOptions } from '../celery/client/apply-options.js';
+import { TaskHandle } from '../execution/task-handle.js';
+
+export type { ApplyOptions, ParsedApplyOptions } from '../celery/client/apply-options.js';
+
+export interface TaskExecutionContext {
+  taskId: string;
+  signal: AbortSignal;
+  reporter: Reporter;
+  /** Celery's keyword arguments ({} when there are none). */
+  kwargs: Record<string, unknown>;
+  /** How often the task was retried before this run (0 on the first). */
+  retries: number;
+  /** The id of the Girder job that follows this run, if one does. */
+  girderJobId?: string | undefined;
+}
+
+/**
+ * @internal What follows a task from before it is sent or started: a Girder job, created first.
+ * A message is published only once `headers` (what a worker needs to update the job) resolve; a
+ * run in this process goes through `follow`.
+ */
+export interface TaskFollower {
+  readonly headers: Promise<Record<string, unknown>>;
+  /** What the handle exposes as `job`. */
+  readonly job: Promise<GirderJob>;
+  follow<R>(
+    run: (reporter: Reporter, girderJobId: string) => Promise<R>,
+    reporter: Reporter,
+    signal: AbortSignal,
+  ): Promise<R>;
+}
+
+/**
+ * A named unit of work. With no broker configured, `applyAsync` runs it in this process; with
+ * one (`configure({ broker })` or LONGSHORE_BROKER_URL) it sends the call to a worker as a Celery
+ * task message, and the handle follows the worker's results. The handle API is the same.
+ */
+export class Task<
+  Args extends unknown[],
+  Result,
+  Kwargs extends Record<string, unknown> = Record<string, unknown>,
+> {
+  constructor(
+    readonly name: string,
+    readonly execute: (exec: TaskExecutionContext, ...args: Args) => Promise<Result>,
+  ) {}
+
+  /** Celery's `apply_async(args, kwargs, **options)`. */
+  applyAsync(args: Args, kwargs?: Kwargs, options: ApplyOptions = {}): TaskHandle<Result> {
+    return this.launch(args, kwargs, parseApplyOptions(options));
+  }
+
+  /** @internal Sends the call to a worker, or runs it here; `follower` follows it from the start. */
+  protected launch(
+    args: Args,
+    kwargs: Kwargs | undefined,
+    parsed: ParsedApplyOptions,
+    follower?: TaskFollower,
+  ): TaskHandle<Result> {
+    const broker = getConfiguration().broker;
+    const handle =
+      broker && !parsed.inProcess
+        ? sendTask<Result>(
+            broker,
+            this.name,
+            { ...this.toWire(args, kwargs), ...(follower ? { lateHeaders: follower.headers } : {}) },
+            parsed,
+          )
+        : this.#runHere(args, kwargs, parsed, follower);
+    if (follower) handle.followJob(follower.job);
+    return handle;
+  }
+
+  delay(...args: Args): TaskHandle<Result> {
+    return this.applyAsync(args);
+  }
+
+  /** @internal The call as it goes on the wire (JSON values); tasks with richer arguments override it. */
+  toWire(args: Args, kwargs: Kwargs | undefined): WireCall {
+    return { args, kwargs: kwargs ?? {} };
+  }
+
+  #runHere(
+    args: Args,
+    kwargs: Kwargs | undefined,
+    options: ParsedApplyOptions,
+    follower: TaskFollower | undefined,
+  ): TaskHandle<Result> {
+    const taskId = options.taskId ?? randomUUID();
+    const controller = new AbortController();
+    const external = options.signal;
+    if (external) {
+      if (external.aborted) controller.abort(external.reason);
+      else external.addEventListener('abort', () => controller.abort(external.reason), { once: true });
+    }
+    const run = async (reporter: Reporter, girderJobId?: string): Promise<Result> => {
+      await waitUntilDue(options, controller.signal);
+      if (!controller.signal.aborted && isExpired(options)) {
+        controller.abort(new TaskCancelledError('The task expired before it started'));
+      }
+      if (controller.signal.aborted) {
+        // Cancelled before it started, by any kind of reason: still a cancellation (REVOKED).
+        const reason: unknown = controller.signal.reason;
+        throw reason instanceof TaskCancelledError
+          ? reason
+          : new TaskCancelledError(undefined, { cause: reason });
+      }
+      reporter.status('STARTED');
+      return this.execute(
+        { taskId, signal: controller.signal, reporter, kwargs: kwargs ?? {}, retries: 0, girderJobId },
+        ...args,
+      );
+    };
+    return new TaskHandle<Result>(taskId, controller, async (reporter) => {
+      // Let the caller attach listeners before the first event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return follower ? follower.follow(run, reporter, controller.signal) : run(reporter);
+    });
+  }
+}
+
+/** In this process, `countdown` / `eta` delay the start (a cancel ends the wait). */
+function waitUntilDue(options: ParsedApplyOptions, signal: AbortSignal): Promise<void> {
+  const ms = options.eta === undefined ? 0 : options.eta.getTime() - Date.now();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function isExpired(options: ParsedApplyOptions): boolean {
+  return options.expires !== undefined && options.expires.getTime() < Date.now();
+}

@@ -1,0 +1,87 @@
+import { availableParallelism, hostname as osHostname } from 'node:os';
+import { z } from 'zod';
+import { brokerUrlSchema } from '../config/configuration.js';
+import { parseOrThrow } from '../core/parse.js';
+import { DEFAULT_QUEUE } from '../celery/amqp/task-queue.js';
+import type { TaskRegistry } from '../app/task-registry.js';
+import type { WorkerEventSink } from './event-sink.js';
+
+export interface WorkerOptions {
+  /** The AMQP URL (Celery's `amqp://guest:guest@localhost:5672//` form works). */
+  broker: string;
+  /** Tasks run at the same time (default: the number of CPUs). */
+  concurrency?: number;
+  /** Queues to consume (default `['celery']`). */
+  queues?: string[];
+  /** The node name (default `longshore@<host>`): its control queue is `<hostname>.celery.pidbox`. */
+  hostname?: string;
+  /** Unacknowledged messages per task slot (default 1: acks happen after a task ends). */
+  prefetchMultiplier?: number;
+  /** Seconds running tasks get to finish on a graceful stop before their containers are stopped (default 60). */
+  shutdownGraceSeconds?: number;
+  /** The tasks served (default: `app`, plus dockerRun). */
+  registry?: TaskRegistry;
+  /** More places task events go (metrics...), besides Celery's events on the broker. */
+  events?: WorkerEventSink[];
+  /**
+   * Publish Celery events on the broker (default true): worker-online, a heartbeat every 2 s and
+   * worker-offline, which Flower and `celery events` need to see the worker at all, and the task
+   * events while they are enabled. false publishes nothing (enable_events then has no effect).
+   */
+  sendEvents?: boolean;
+  /**
+   * Send task events (received, started, succeeded, failed...) from the start (default true;
+   * Celery's default is off, with -E to turn them on). A monitor switches them with the
+   * enable_events / disable_events commands (Flower sends enable_events every 5 s).
+   */
+  taskEvents?: boolean;
+  /** One line per task received / succeeded / failed, connection changes (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface ResolvedWorkerOptions {
+  broker: string;
+  concurrency: number;
+  queues: string[];
+  hostname: string;
+  prefetchMultiplier: number;
+  shutdownGraceSeconds: number;
+  sendEvents: boolean;
+  taskEvents: boolean;
+}
+
+const QUEUE = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s,]+$/, 'expected a queue name (no spaces or commas)');
+
+const schema = z.looseObject({
+  broker: brokerUrlSchema,
+  concurrency: z.number().int().min(1).max(1024).optional(),
+  queues: z.array(QUEUE).min(1, 'expected at least one queue').optional(),
+  hostname: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s]+$/, 'expected a node name without spaces')
+    .optional(),
+  prefetchMultiplier: z.number().int().min(1).max(1000).optional(),
+  shutdownGraceSeconds: z.number().nonnegative().finite().optional(),
+  sendEvents: z.boolean().optional(),
+  taskEvents: z.boolean().optional(),
+});
+
+export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  const parsed = parseOrThrow(schema, options, 'worker');
+  return {
+    broker: parsed.broker,
+    concurrency: parsed.concurrency ?? availableParallelism(),
+    queues: [...new Set(parsed.queues ?? [DEFAULT_QUEUE])],
+    hostname: parsed.hostname ?? `longshore@${osHostname()}`,
+    prefetchMultiplier: parsed.prefetchMultiplier ?? 1,
+    shutdownGraceSeconds: parsed.shutdownGraceSeconds ?? 60,
+    sendEvents: parsed.sendEvents ?? true,
+    taskEvents: parsed.taskEvents ?? true,
+  };
+}
