@@ -25,14 +25,9 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable, type Readable } from 'node:stream';
-import {
-  openFifoReader,
-  openFifoWriter,
-  openHostFileReader,
-  pump,
-  runConnection,
-} from '../src/streams/index.js';
-import type { StreamIO } from '../src/transforms/transform.js';
+import { openFifoReader, openFifoWriter, openHostFileReader, pump } from '../src/streams/index.js';
+import { runConnection } from '../src/execution/connection.js';
+import type { StreamIO } from '../src/execution/endpoints.js';
 import {
   fmt,
   heading,

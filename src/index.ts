@@ -11,11 +11,23 @@ export {
   type DockerRunKwargs,
 } from './docker-run/docker-run-task.js';
 export { Task, type ApplyOptions, type TaskExecutionContext } from './app/task.js';
-export { TaskHandle, TaskTimeoutError, type GetOptions, type RevokeOptions } from './execution/task-handle.js';
+export {
+  TaskHandle,
+  TaskTimeoutError,
+  type GetOptions,
+  type RevokeOptions,
+} from './execution/task-handle.js';
 export type { DockerRunOptions } from './docker-run/docker-run-options.js';
 export type { DockerRunResult } from './docker-run/execute-docker-run.js';
 export type { TaskState } from './execution/task-state.js';
-export type { Progress, LogChunk, LogStream, PullProgress, Reporter, TaskPhase } from './execution/reporter.js';
+export type {
+  Progress,
+  LogChunk,
+  LogStream,
+  PullProgress,
+  Reporter,
+  TaskPhase,
+} from './execution/reporter.js';
 export type { TaskContext } from './execution/task-context.js';
 
 // Distributed mode (Celery protocol v2 over RabbitMQ)
@@ -42,9 +54,9 @@ export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/
 export { celeryClient, closeAll } from './app/send-task.js';
 export { Worker, type WorkerState } from './worker/worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';
-export type { WorkerEventSink, TaskRef, RevokedDetails } from './worker/event-sink.js';
+export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/events/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
-export { ProtocolError } from './celery/protocol-error.js';
+export { ProtocolError } from './core/protocol-error.js';
 export {
   Retry,
   RemoteTaskError,
@@ -65,6 +77,24 @@ export {
   GirderConfigError,
   GirderTransferError,
   GirderUploadError,
+  uploadFileToItem,
+  uploadFileToFolder,
+  uploadPathToItem,
+  uploadPathToFolder,
+  uploadJobArtifacts,
+  type GirderClientOptions,
+  type RequestOptions,
+  type GirderConnection,
+  type GirderFile,
+  type GirderItem,
+  type GirderFolder,
+  type UploadFileOptions,
+  type UploadPathOptions,
+  type UploadedFile,
+  type JobArtifactOptions,
+  type JobArtifacts,
+} from './girder/index.js';
+export {
   GirderFileIdToVolume,
   GirderFileIdToStream,
   GirderItemIdToVolume,
@@ -74,22 +104,6 @@ export {
   GirderUploadVolumePathJobArtifact,
   GirderUploadJobArtifact,
   GirderUploadStream,
-  uploadFileToItem,
-  uploadFileToFolder,
-  uploadPathToItem,
-  uploadPathToFolder,
-  uploadJobArtifacts,
-  GirderJobReporter,
-  JobStatus,
-  buildJobInfoSpec,
-  createGirderJob,
-  CREATE_JOB_SCOPE,
-  type GirderClientOptions,
-  type RequestOptions,
-  type GirderConnection,
-  type GirderFile,
-  type GirderItem,
-  type GirderFolder,
   type GirderFileIdToVolumeOptions,
   type GirderFileIdToStreamOptions,
   type GirderItemIdToVolumeOptions,
@@ -98,18 +112,20 @@ export {
   type GirderUploadVolumePathToFolderOptions,
   type GirderJobArtifactOptions,
   type GirderUploadStreamOptions,
-  type UploadFileOptions,
-  type UploadPathOptions,
-  type UploadedFile,
-  type JobArtifactOptions,
-  type JobArtifacts,
+} from './transforms/girder/index.js';
+export {
+  GirderJobReporter,
+  JobStatus,
+  buildJobInfoSpec,
+  createGirderJob,
+  CREATE_JOB_SCOPE,
   type GirderJobReporterOptions,
   type JobOutcome,
   type JobStatusCode,
   type JobInfoSpec,
   type GirderJob,
   type GirderJobOptions,
-} from './girder/index.js';
+} from './girder-worker/job/index.js';
 
 // Monitoring: Celery's events as data, and the monitor (history, HTTP API, live dashboard)
 export {

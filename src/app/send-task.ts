@@ -1,6 +1,6 @@
 import type { ParsedApplyOptions } from '../celery/client/apply-options.js';
 import type { TaskHandle } from '../execution/task-handle.js';
-import { encodeTaskBody } from '../celery/wire-codec.js';
+import { encodeTaskBody } from '../girder-worker/classes/index.js';
 import { CeleryClient, type WireCall } from '../celery/client/celery-client.js';
 
 export type { WireCall } from '../celery/client/celery-client.js';

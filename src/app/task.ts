@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { getConfiguration } from '../config/configuration.js';
 import { TaskCancelledError } from '../core/errors.js';
-import type { GirderJob } from '../girder-worker/job/create-job.js';
 import type { Reporter } from '../execution/reporter.js';
+import type { TaskFollower } from '../execution/task-follower.js';
 import { sendTask, type WireCall } from './send-task.js';
-import { parseApplyOptions, type ApplyOptions, type ParsedApplyOptions } from '../celery/client/apply-options.js';
+import {
+  parseApplyOptions,
+  type ApplyOptions,
+  type ParsedApplyOptions,
+} from '../celery/client/apply-options.js';
 import { TaskHandle } from '../execution/task-handle.js';
 
 export type { ApplyOptions, ParsedApplyOptions } from '../celery/client/apply-options.js';
@@ -19,22 +23,6 @@ export interface TaskExecutionContext {
   retries: number;
   /** The id of the Girder job that follows this run, if one does. */
   girderJobId?: string | undefined;
-}
-
-/**
- * @internal What follows a task from before it is sent or started: a Girder job, created first.
- * A message is published only once `headers` (what a worker needs to update the job) resolve; a
- * run in this process goes through `follow`.
- */
-export interface TaskFollower {
-  readonly headers: Promise<Record<string, unknown>>;
-  /** What the handle exposes as `job`. */
-  readonly job: Promise<GirderJob>;
-  follow<R>(
-    run: (reporter: Reporter, girderJobId: string) => Promise<R>,
-    reporter: Reporter,
-    signal: AbortSignal,
-  ): Promise<R>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { girderClientOptionsSchema, type GirderClientOptions } from '../girder/girder-client.js';
+import { girderClientOptionsSchema, type GirderClientOptions } from './girder-settings.js';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
 

@@ -3,7 +3,7 @@ import { executeDockerRun, type DockerRunResult } from './execute-docker-run.js'
 import { parseDockerRunOptions, parseImage, type DockerRunOptions } from './docker-run-options.js';
 import { toWireKwargs } from './docker-run-wire.js';
 import type { WireCall } from '../app/send-task.js';
-import { encodeHooksHeader } from '../celery/wire-codec.js';
+import { encodeResultHooks } from '../girder-worker/classes/index.js';
 import { getConfiguration } from '../config/configuration.js';
 import { splitGirderJobOptions, type GirderJobOptions } from '../girder-worker/job/create-job.js';
 import { taskGirderAccess } from '../girder-worker/job/job-info-spec.js';
@@ -83,7 +83,7 @@ class DockerRunTask extends Task<[string], DockerRunResult, DockerRunKwargs> {
     const call: WireCall = { args: [args[0]], kwargs: toWireKwargs(options) };
     if (girderResultHooks && girderResultHooks.length > 0) {
       // Girder Worker's before_task_publish: each hook flattened on its own (dicts, not strings).
-      call.headers = { girder_result_hooks: encodeHooksHeader(girderResultHooks) };
+      call.headers = { girder_result_hooks: encodeResultHooks(girderResultHooks) };
     }
     return call;
   }

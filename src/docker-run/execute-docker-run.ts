@@ -13,7 +13,7 @@ import { LocalTaskContext } from '../execution/local-task-context.js';
 import type { Reporter } from '../execution/reporter.js';
 import type { ResultHook, TaskOutcome } from '../transforms/transform.js';
 import { resolveArgs, toContainerArgs } from '../transforms/index.js';
-import { buildCreateBody } from '../docker/container-spec.js';
+import { buildCreateBody } from './container-spec.js';
 import { removeTreeWithContainer } from '../docker/container-remove-tree.js';
 import { defaultEngine, reapOnce } from '../docker/default-engine.js';
 import type { ParsedDockerRunOptions } from './docker-run-options.js';

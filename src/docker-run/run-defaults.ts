@@ -1,5 +1,5 @@
 import { ValidationError, messageOf } from '../core/errors.js';
-import type { VolumeMount } from '../transforms/transform.js';
+import type { VolumeMount } from '../execution/endpoints.js';
 import { parseDockerRunOptions, type ParsedDockerRunOptions } from './docker-run-options.js';
 
 /**

@@ -1,8 +1,8 @@
 import { StreamError, TaskCancelledError } from '../core/errors.js';
-import type { StreamIO } from '../transforms/transform.js';
+import type { StreamIO } from '../execution/endpoints.js';
 import type { Connection } from '../execution/local-task-context.js';
 import type { TaskContext } from '../execution/task-context.js';
-import { runConnection } from '../streams/index.js';
+import { runConnection } from '../execution/connection.js';
 import { ContainerOutput } from './container-output.js';
 import type { DockerEngine } from './engine.js';
 

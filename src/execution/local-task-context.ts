@@ -7,7 +7,7 @@ import { NO_GIRDER, type GirderAccess } from '../girder/girder-access.js';
 import type { GirderClient } from '../girder/girder-client.js';
 import type { GirderConnection } from '../girder/girder-connection.js';
 import { makeFifo } from '../streams/make-fifo.js';
-import type { StreamSink, StreamSource, VolumeMount } from '../transforms/transform.js';
+import type { StreamSink, StreamSource, VolumeMount } from './endpoints.js';
 import { CleanupStack } from './cleanup-stack.js';
 import { EventReporter, type Reporter } from './reporter.js';
 import type { TaskContext } from './task-context.js';

@@ -1,11 +1,8 @@
 import { EventEmitter } from 'node:events';
+import type { Progress } from '../streams/progress-sink.js';
 import type { TaskState } from './task-state.js';
 
-export interface Progress {
-  current?: number;
-  total?: number;
-  message?: string;
-}
+export type { Progress } from '../streams/progress-sink.js';
 
 export type LogStream = 'stdout' | 'stderr';
 

@@ -2,7 +2,7 @@ import type { GirderClient } from '../girder/girder-client.js';
 import type { GirderConnection } from '../girder/girder-connection.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import type { Reporter } from './reporter.js';
-import type { StreamSink, StreamSource, VolumeMount } from '../transforms/transform.js';
+import type { StreamSink, StreamSource, VolumeMount } from './endpoints.js';
 
 /**
  * What a transform may use while it resolves. It is the seam between pure transform objects and

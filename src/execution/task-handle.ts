@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { LongshoreError, TaskCancelledError } from '../core/errors.js';
-import type { GirderJob } from '../girder-worker/job/create-job.js';
+import type { GirderJob } from '../girder/documents.js';
 import { EventReporter, type ReporterEvents } from './reporter.js';
 import { READY_STATES, type TaskState } from './task-state.js';
 

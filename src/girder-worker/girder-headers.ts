@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { isResultHook, type ResultHook } from '../transforms/transform.js';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
-import { ProtocolError } from '../celery/protocol-error.js';
-import { decodeHooksHeader } from '../celery/wire-codec.js';
+import { ProtocolError } from '../core/protocol-error.js';
+import { decodeResultHooks } from './classes/index.js';
 
 /**
  * Girder Worker's reserved headers, read by the worker for docker_run:
@@ -39,7 +39,7 @@ export function readGirderHeaders(headers: Record<string, unknown>): GirderHeade
   const parsed = parseOrThrow(headersSchema, headers, 'headers');
   if (parsed.girder_client_token) registerSecret(parsed.girder_client_token);
   for (const value of Object.values(parsed.jobInfoSpec?.headers ?? {})) registerSecret(value);
-  const resultHooks = decodeHooksHeader(parsed.girder_result_hooks ?? []).map((hook, index) => {
+  const resultHooks = decodeResultHooks(parsed.girder_result_hooks ?? []).map((hook, index) => {
     if (!isResultHook(hook)) {
       throw new ProtocolError(`headers.girder_result_hooks[${index}] is not a result hook`);
     }

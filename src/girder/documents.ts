@@ -70,3 +70,13 @@ function checkDocument<S extends z.ZodType>(
     action,
   });
 }
+
+/** The fields of a Girder job document longshore relies on. */
+export const girderJobSchema = z.looseObject({
+  _id: z.string().min(1),
+  title: z.string().optional(),
+  type: z.string().optional(),
+  status: z.number().optional(),
+  handler: z.string().optional(),
+});
+export type GirderJob = z.output<typeof girderJobSchema>;

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
+import { girderClientOptionsSchema, type GirderClientOptions } from '../config/girder-settings.js';
 import { GirderHttpError } from './errors.js';
 import {
   girderRequest,
@@ -12,41 +12,7 @@ import {
   type QueryValue,
 } from './http/girder-http.js';
 
-export interface GirderClientOptions {
-  /** The REST API root, e.g. `https://girder.example.org/api/v1`. */
-  apiUrl: string;
-  /** A Girder token, sent as `Girder-Token`. */
-  token?: string | null | undefined;
-  /** An API key, exchanged once for a token (`POST api_key/token`). */
-  apiKey?: string | undefined;
-  /** Socket inactivity limit per request, in ms (default 60 000). */
-  timeoutMs?: number | undefined;
-  /** Retries after a connection error or a 5xx (default 5). */
-  retries?: number | undefined;
-  /** First retry delay, doubling after each (default 250 ms). */
-  retryDelayMs?: number | undefined;
-  /** Bytes per upload chunk (default 64 MiB, girder_client's; at least 5 MiB, Girder's minimum). */
-  chunkSize?: number | undefined;
-}
-
-export const girderClientOptionsSchema = z.strictObject({
-  apiUrl: z
-    .string()
-    .regex(/^https?:\/\/[^\s]+$/, 'expected an http:// or https:// URL')
-    .refine((url) => URL.canParse(url), 'expected a well-formed URL'),
-  token: z.string().min(1).nullish(),
-  apiKey: z.string().min(1).optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  retries: z.number().int().nonnegative().max(100).optional(),
-  retryDelayMs: z.number().int().nonnegative().optional(),
-  chunkSize: z
-    .number()
-    .int()
-    // Girder refuses smaller chunks but the last (its core.upload_minimum_chunk_size).
-    .min(5 * 1024 * 1024, 'at least 5 MiB: Girder refuses smaller chunks')
-    .max(2 ** 31, 'at most 2 GiB')
-    .optional(),
-});
+export type { GirderClientOptions } from '../config/girder-settings.js';
 
 export type RequestOptions = GirderRequestOptions;
 

@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamError } from '../core/errors.js';
 import { EventReporter } from '../execution/reporter.js';
-import type { StreamIO } from '../transforms/transform.js';
+import type { StreamIO } from '../execution/endpoints.js';
 import { runConnection } from '../execution/connection.js';
 import { copyDirectly, markFileSource } from './direct-copy.js';
 import { openFifoReader } from './fifo-reader.js';

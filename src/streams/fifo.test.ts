@@ -7,7 +7,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamError } from '../core/errors.js';
 import { EventReporter } from '../execution/reporter.js';
-import type { StreamIO, StreamSink, StreamSource } from '../transforms/transform.js';
+import type { StreamIO, StreamSink, StreamSource } from '../execution/endpoints.js';
 import { runConnection } from '../execution/connection.js';
 import { openFifoReader } from './fifo-reader.js';
 import { openFifoWriter } from './fifo-writer.js';

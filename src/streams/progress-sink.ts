@@ -1,7 +1,19 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
-import type { Progress, Reporter } from '../execution/reporter.js';
 import { LineSplitter } from './line-splitter.js';
+
+/** One progress report: Girder Worker's progress line, as a task reports it. */
+export interface Progress {
+  current?: number;
+  total?: number;
+  message?: string;
+}
+
+/** Where the progress lines go: a task's reporter. */
+export interface ProgressListener {
+  progress(progress: Progress): void;
+  warning(message: string): void;
+}
 
 export interface ProgressSinkOptions {
   /** Longest progress line accepted; longer ones are dropped with a warning. Default 1 MiB. */
@@ -17,7 +29,7 @@ const SHOWN = 200;
  * progress output must never fail its task. Unlike Girder Worker, a last line without a newline
  * is still reported.
  */
-export function createProgressSink(reporter: Reporter, options: ProgressSinkOptions = {}): Writable {
+export function createProgressSink(reporter: ProgressListener, options: ProgressSinkOptions = {}): Writable {
   const decoder = new StringDecoder('utf8');
   const splitter = new LineSplitter({
     maxLineLength: options.maxLineLength ?? DEFAULT_MAX_LINE,
@@ -48,7 +60,7 @@ export function createProgressSink(reporter: Reporter, options: ProgressSinkOpti
   });
 }
 
-function handleLine(reporter: Reporter, line: string): void {
+function handleLine(reporter: ProgressListener, line: string): void {
   if (line.trim() === '') return;
   const progress = parseProgress(line);
   if (progress) reporter.progress(progress);

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import type { TaskContext } from '../execution/task-context.js';
-import type { MountMode, VolumeMount } from './transform.js';
+import type { MountMode, VolumeMount } from '../execution/endpoints.js';
 import { Volume } from './volume.js';
 
 const MODES: readonly MountMode[] = ['ro', 'rw'];

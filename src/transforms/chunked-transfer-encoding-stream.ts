@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { ValidationError } from '../core/errors.js';
 import { registerSecret } from '../core/secrets.js';
 import { openChunkedHttpSink } from '../streams/index.js';
-import type { StreamIO, StreamSink } from './transform.js';
+import type { StreamIO, StreamSink } from '../execution/endpoints.js';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers whose values are credentials, kept out of every log and error. */

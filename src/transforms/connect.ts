@@ -5,14 +5,14 @@ import { HostStdErr, HostStdOut } from './host-stdio.js';
 import { NamedInputPipe } from './named-input-pipe.js';
 import { NamedOutputPipe } from './named-output-pipe.js';
 import type { NamedPipe, ResolvedFifo } from './named-pipe.js';
+import { Transform } from './transform.js';
 import {
-  Transform,
   isStreamSink,
   isStreamSource,
   type StreamIO,
   type StreamSink,
   type StreamSource,
-} from './transform.js';
+} from '../execution/endpoints.js';
 
 /** What a `Connect` reads: a pipe the container writes, a Node Readable, or any stream source. */
 export type ConnectInput = NamedOutputPipe | Readable | StreamSource;

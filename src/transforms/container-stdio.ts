@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { LogStream } from '../execution/reporter.js';
-import type { StreamIO, StreamSource } from './transform.js';
+import type { StreamIO, StreamSource } from '../execution/endpoints.js';
 
 abstract class ContainerStdio implements StreamSource {
   protected abstract readonly stream: LogStream;

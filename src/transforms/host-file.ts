@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ValidationError } from '../core/errors.js';
 import { openHostFileReader, openHostFileWriter } from '../streams/index.js';
-import type { StreamIO, StreamSink, StreamSource } from './transform.js';
+import type { StreamIO, StreamSink, StreamSource } from '../execution/endpoints.js';
 
 /** A file of the host: the source of a `Connect` (it is read) or its sink (it is written). */
 export class HostFile implements StreamSource, StreamSink {

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { createHostStdioSink } from '../streams/index.js';
-import type { StreamIO, StreamSink } from './transform.js';
+import type { StreamIO, StreamSink } from '../execution/endpoints.js';
 
 /** This process's standard output, as the sink of a `Connect`. It is never ended or closed. */
 export class HostStdOut implements StreamSink {

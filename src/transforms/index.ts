@@ -1,17 +1,13 @@
+export { Transform, isTransform, isResultHook, type TaskOutcome, type ResultHook } from './transform.js';
 export {
-  Transform,
-  isTransform,
   isStreamSource,
   isStreamSink,
-  isResultHook,
   type MountMode,
   type VolumeMount,
   type StreamIO,
   type StreamSource,
   type StreamSink,
-  type TaskOutcome,
-  type ResultHook,
-} from './transform.js';
+} from '../execution/endpoints.js';
 export { Volume, isVolume } from './volume.js';
 export { TemporaryVolume, DEFAULT_TEMPORARY_VOLUME } from './temporary-volume.js';
 export { BindMountVolume } from './bind-mount-volume.js';

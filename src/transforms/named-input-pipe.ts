@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { openFifoWriter } from '../streams/index.js';
 import { NamedPipe, ResolvedFifo } from './named-pipe.js';
-import type { StreamIO, StreamSink } from './transform.js';
+import type { StreamIO, StreamSink } from '../execution/endpoints.js';
 
 /** A named pipe of one task that the container reads: the host writes it. */
 export class ResolvedInputFifo extends ResolvedFifo implements StreamSink {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { openFifoReader } from '../streams/index.js';
 import { NamedPipe, ResolvedFifo } from './named-pipe.js';
-import type { StreamIO, StreamSource } from './transform.js';
+import type { StreamIO, StreamSource } from '../execution/endpoints.js';
 
 /** A named pipe of one task that the container writes: the host reads it. */
 export class ResolvedOutputFifo extends ResolvedFifo implements StreamSource {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../core/errors.js';
-import { runConnection } from '../streams/index.js';
+import { runConnection } from '../execution/connection.js';
 import { LocalTaskContext } from '../execution/local-task-context.js';
 import { EventReporter, type Progress } from '../execution/reporter.js';
 import {

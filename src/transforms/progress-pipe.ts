@@ -4,7 +4,8 @@ import type { TaskContext } from '../execution/task-context.js';
 import { Connect } from './connect.js';
 import { NamedOutputPipe } from './named-output-pipe.js';
 import { TemporaryVolume } from './temporary-volume.js';
-import { Transform, type StreamIO, type StreamSink } from './transform.js';
+import { Transform } from './transform.js';
+import { type StreamIO, type StreamSink } from '../execution/endpoints.js';
 import type { Volume } from './volume.js';
 
 /** The task's progress: each line the container writes is a JSON `{current, total, message}`. */

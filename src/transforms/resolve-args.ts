@@ -1,6 +1,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { TaskContext } from '../execution/task-context.js';
-import { Transform, isStreamSink, isStreamSource } from './transform.js';
+import { Transform } from './transform.js';
+import { isStreamSink, isStreamSource } from '../execution/endpoints.js';
 
 /**
  * Replaces every transform in `value` (walking arrays and plain objects at any depth) by what it

@@ -3,7 +3,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import type { TaskContext } from '../execution/task-context.js';
-import type { VolumeMount } from './transform.js';
+import type { VolumeMount } from '../execution/endpoints.js';
 import { Volume } from './volume.js';
 
 export { Volume, isVolume } from './volume.js';

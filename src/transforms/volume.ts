@@ -1,5 +1,6 @@
 import type { TaskContext } from '../execution/task-context.js';
-import { Transform, type VolumeMount } from './transform.js';
+import { Transform } from './transform.js';
+import { type VolumeMount } from '../execution/endpoints.js';
 
 /**
  * A directory of the host mounted into the container. Passed as an argument, a volume becomes its

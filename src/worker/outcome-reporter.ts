@@ -6,7 +6,12 @@ import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
 import { pyRepr } from '../celery/protocol/python-values.js';
 import type { ResultState } from '../celery/protocol/result-message.js';
 import type { LogChunk, Progress } from '../execution/reporter.js';
-import { emitEvent, type RevokedDetails, type TaskRef, type WorkerEventSink } from './event-sink.js';
+import {
+  emitEvent,
+  type RevokedDetails,
+  type TaskRef,
+  type WorkerEventSink,
+} from '../celery/events/event-sink.js';
 import { republishForRetry, storeResult, type ResultTarget } from './result-store.js';
 
 export interface OutcomeReporterDeps {

@@ -1,11 +1,15 @@
 import { TaskCancelledError, messageOf } from '../core/errors.js';
 import type { AmqpChannel, DeliveredMessage } from '../celery/amqp/connection.js';
 import { MaxRetriesExceededError, TaskNotRegisteredError, type Retry } from '../celery/errors.js';
-import { parseTaskMessage, type TaskEnvelope, type TaskRequest } from '../celery/protocol/parse-task-message.js';
-import { ProtocolError } from '../celery/protocol-error.js';
+import {
+  parseTaskMessage,
+  type TaskEnvelope,
+  type TaskRequest,
+} from '../celery/protocol/parse-task-message.js';
+import { ProtocolError } from '../core/protocol-error.js';
 import type { TaskRegistry } from '../app/task-registry.js';
-import { decodeTaskBody } from '../celery/wire-codec.js';
-import type { RevokedDetails, TaskRef } from './event-sink.js';
+import { decodeGirderWorkerText } from '../girder-worker/classes/index.js';
+import type { RevokedDetails, TaskRef } from '../celery/events/event-sink.js';
 import { signalNumber, type OutcomeReporter } from './outcome-reporter.js';
 import { newWorkerRequest, type Delivery, type RequestBook, type WorkerRequest } from './request-book.js';
 import type { RevokedSet } from './revoked-set.js';
@@ -65,7 +69,7 @@ export class TaskPipeline {
   }
 
   async #receive(delivery: Delivery): Promise<void> {
-    const parsed = parseTaskMessage(delivery.message, decodeTaskBody);
+    const parsed = parseTaskMessage(delivery.message, (text) => decodeGirderWorkerText(text));
     if (!parsed.ok) return this.#rejectUnreadable(delivery, parsed.envelope, parsed.error);
     const request = parsed.request;
     // The same message again after a reconnect, while its first delivery still runs here (or

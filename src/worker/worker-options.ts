@@ -4,7 +4,7 @@ import { brokerUrlSchema } from '../config/configuration.js';
 import { parseOrThrow } from '../core/parse.js';
 import { DEFAULT_QUEUE } from '../celery/amqp/task-queue.js';
 import type { TaskRegistry } from '../app/task-registry.js';
-import type { WorkerEventSink } from './event-sink.js';
+import type { WorkerEventSink } from '../celery/events/event-sink.js';
 
 export interface WorkerOptions {
   /** The AMQP URL (Celery's `amqp://guest:guest@localhost:5672//` form works). */

@@ -9,7 +9,7 @@ import { ControlServer } from '../celery/pidbox/control-server.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
 import { app, type TaskRegistry } from '../app/task-registry.js';
 import { dockerRunWorkerTask } from './docker-run-worker-task.js';
-import { emitEvent, type WorkerEventSink } from './event-sink.js';
+import { emitEvent, type WorkerEventSink } from '../celery/events/event-sink.js';
 import { registerInspectCommands } from './inspect-commands.js';
 import { killTaskContainers } from './kill-task-containers.js';
 import { removeOrphanedTaskContainers } from './orphans.js';

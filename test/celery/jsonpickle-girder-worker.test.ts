@@ -16,7 +16,7 @@ import {
   registerPythonClass,
 } from '../../src/girder-worker/classes/index.js';
 import { PyTuple, PyType } from '../../src/girder-worker/jsonpickle/index.js';
-import { ProtocolError } from '../../src/celery/protocol-error.js';
+import { ProtocolError } from '../../src/core/protocol-error.js';
 import { GirderFileIdToStream } from '../../src/transforms/girder/girder-file-id-to-stream.js';
 import { GirderFileIdToVolume } from '../../src/transforms/girder/girder-file-id-to-volume.js';
 import { GirderFolderIdToVolume } from '../../src/transforms/girder/girder-folder-id-to-volume.js';

@@ -14,7 +14,7 @@ import {
   GirderUploadVolumePathJobArtifact,
   GirderUploadVolumePathToFolder,
   GirderUploadVolumePathToItem,
-} from '../../src/girder/index.js';
+} from '../../src/index.js';
 import {
   DOCKER_TRANSFORM_CLASSES,
   GIRDER_TRANSFORM_CLASSES,
@@ -23,8 +23,13 @@ import {
   encodeResultHooks,
   girderWorkerClasses,
 } from '../../src/girder-worker/classes/index.js';
-import { decodeJsonPickle, encodeJsonPickle, PyTuple, PyType } from '../../src/girder-worker/jsonpickle/index.js';
-import { ProtocolError } from '../../src/celery/protocol-error.js';
+import {
+  decodeJsonPickle,
+  encodeJsonPickle,
+  PyTuple,
+  PyType,
+} from '../../src/girder-worker/jsonpickle/index.js';
+import { ProtocolError } from '../../src/core/protocol-error.js';
 import {
   BindMountVolume,
   ChunkedTransferEncodingStream,

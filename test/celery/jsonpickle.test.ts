@@ -9,7 +9,7 @@ import {
   PyTuple,
   PyType,
 } from '../../src/girder-worker/jsonpickle/index.js';
-import { ProtocolError } from '../../src/celery/protocol-error.js';
+import { ProtocolError } from '../../src/core/protocol-error.js';
 
 const keep = (classPath: string, state: Record<string, unknown>) => new PyObject(classPath, state);
 const noClasses = (classPath: string): never => {

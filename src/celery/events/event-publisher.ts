@@ -6,7 +6,7 @@ import { toWireException, tracebackOf } from '../protocol/exception-info.js';
 import type { WireException } from '../protocol/exception-info.js';
 import type { TaskRequest } from '../protocol/parse-task-message.js';
 import type { LogChunk, Progress } from '../../execution/reporter.js';
-import type { RevokedDetails, TaskRef, WorkerEventSink } from '../../worker/event-sink.js';
+import type { RevokedDetails, TaskRef, WorkerEventSink } from './event-sink.js';
 import { exceptionRepr, resultRepr, taskReceivedFields, utcoffset } from './event-fields.js';
 import { softwareInfo } from './software-info.js';
 

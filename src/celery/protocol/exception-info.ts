@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ContainerExitError, LongshoreError, TaskCancelledError, ValidationError } from '../../core/errors.js';
+import {
+  ContainerExitError,
+  LongshoreError,
+  TaskCancelledError,
+  ValidationError,
+} from '../../core/errors.js';
 import { redact } from '../../core/secrets.js';
 import {
   MaxRetriesExceededError,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ValidationError, messageOf } from '../../core/errors.js';
 import { parseOrThrow } from '../../core/parse.js';
 import type { DeliveredMessage } from '../amqp/connection.js';
-import { ProtocolError } from '../protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import type { TaskEmbed } from './build-task-message.js';
 import { parseIsoTime } from './python-values.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PublishProperties } from '../amqp/connection.js';
 import { messageOf } from '../../core/errors.js';
-import { ProtocolError } from '../protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { toPythonIsoTime } from './python-values.js';
 
 /**

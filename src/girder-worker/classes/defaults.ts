@@ -1,4 +1,4 @@
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { installDockerTransforms } from './docker-transforms.js';
 import { installGirderClient } from './girder-client.js';
 import { installGirderTransforms } from './girder-transforms.js';
@@ -61,4 +61,12 @@ export function decodeResultHooks(hooks: unknown, registry = girderWorkerClasses
 /** The `girder_result_hooks` header for these hooks: each flattened on its own, as Python does. */
 export function encodeResultHooks(hooks: readonly unknown[], registry = girderWorkerClasses): unknown[] {
   return hooks.map((hook) => registry.encode(hook));
+}
+
+/**
+ * A task body's JSON text, through jsonpickle with Girder Worker's classes, as Girder Worker's
+ * `girder_io` serializer writes every `application/json` message (one pass: shared objects stay shared).
+ */
+export function encodeTaskBody(body: unknown, registry = girderWorkerClasses): string {
+  return JSON.stringify(registry.encode(body));
 }

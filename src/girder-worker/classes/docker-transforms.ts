@@ -9,12 +9,12 @@ import { NamedInputPipe } from '../../transforms/named-input-pipe.js';
 import { NamedOutputPipe } from '../../transforms/named-output-pipe.js';
 import { ProgressPipe } from '../../transforms/progress-pipe.js';
 import { TemporaryVolume } from '../../transforms/temporary-volume.js';
-import type { MountMode } from '../../transforms/transform.js';
+import type { MountMode } from '../../execution/endpoints.js';
 import { VolumePath } from '../../transforms/volume-path.js';
 import type { Volume } from '../../transforms/volume.js';
 import type { PythonObjectDescription } from '../jsonpickle/encode.js';
 import { PyObject } from '../jsonpickle/values.js';
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import type { PythonState } from './python-state.js';
 import type { PythonClassRegistry } from './registry.js';
 

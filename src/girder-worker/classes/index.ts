@@ -28,4 +28,5 @@ export {
   encodeGirderWorkerValue,
   decodeResultHooks,
   encodeResultHooks,
+  encodeTaskBody,
 } from './defaults.js';

@@ -1,6 +1,6 @@
 import { isGirderConnection, type GirderConnection } from '../../girder/girder-connection.js';
 import { describeValue } from '../jsonpickle/decode.js';
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { VolumePath } from '../../transforms/volume-path.js';
 import { Volume } from '../../transforms/volume.js';
 

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../core/errors.js';
 import { decodeJsonPickle, decodeJsonPickleText } from '../jsonpickle/decode.js';
 import { encodeJsonPickle, type PythonObjectDescription } from '../jsonpickle/encode.js';
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { PythonState } from './python-state.js';
 
 /**

@@ -3,6 +3,9 @@ import { redact } from '../../core/secrets.js';
 import { parseOrThrow } from '../../core/parse.js';
 import { GirderHttpError } from '../../girder/errors.js';
 import type { GirderClient } from '../../girder/girder-client.js';
+import { girderJobSchema, type GirderJob } from '../../girder/documents.js';
+
+export type { GirderJob } from '../../girder/documents.js';
 
 /**
  * Girder Worker's `girder_job_*` options of `delay()` / `apply_async()`, in longshore's spelling:
@@ -64,16 +67,6 @@ export function splitGirderJobOptions<T extends object>(
 
 /** girder_jobs' REST_CREATE_JOB_TOKEN_SCOPE: `POST job` requires it of the token (a user's lacks it). */
 export const CREATE_JOB_SCOPE = 'jobs.rest.create_job';
-
-/** The fields of a Girder job document longshore relies on. */
-export const girderJobSchema = z.looseObject({
-  _id: z.string().min(1),
-  title: z.string().optional(),
-  type: z.string().optional(),
-  status: z.number().optional(),
-  handler: z.string().optional(),
-});
-export type GirderJob = z.output<typeof girderJobSchema>;
 
 export type CreateJobInput = GirderJobOptions & {
   /** The Celery task id, stored as the job's `celeryTaskId` (Girder's cancel revokes it). */

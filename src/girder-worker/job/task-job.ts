@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { GirderConfig } from '../../config/configuration.js';
 import { registerSecret } from '../../core/secrets.js';
 import { FanOutReporter, type Reporter } from '../../execution/reporter.js';
-import type { TaskFollower } from '../../app/task.js';
+import type { TaskFollower } from '../../execution/task-follower.js';
 import { GirderConfigError } from '../../girder/errors.js';
 import { GirderClient } from '../../girder/girder-client.js';
 import { createGirderJob, type GirderJob, type GirderJobOptions } from './create-job.js';

@@ -1,4 +1,4 @@
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { parseJsonKeepingKeyOrder } from './ordered-json.js';
 import { RESERVED_TAGS, TAGS, isTagLike } from './tags.js';
 import { PyType } from './values.js';

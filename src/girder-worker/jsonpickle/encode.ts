@@ -1,4 +1,4 @@
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { describeValue, isPlainObject, setOwn } from './decode.js';
 import { TAGS, isTagLike } from './tags.js';
 import { PyObject, PyTuple, PyType } from './values.js';

@@ -1,4 +1,4 @@
-import { ProtocolError } from '../../celery/protocol-error.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 
 export interface OrderedJson {
   value: unknown;

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { TaskContext } from '../../execution/task-context.js';
-import type { StreamIO, StreamSource } from '../transform.js';
+import type { StreamIO, StreamSource } from '../../execution/endpoints.js';
 import type { GirderFile } from '../../girder/documents.js';
 import { getFile } from '../../girder/download/download-to-disk.js';
 import { openFileDownload } from '../../girder/download/file-download.js';

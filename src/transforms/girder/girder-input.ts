@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../../core/errors.js';
 import type { TaskContext } from '../../execution/task-context.js';
-import type { VolumeMount } from '../transform.js';
+import type { VolumeMount } from '../../execution/endpoints.js';
 import { Volume } from '../volume.js';
 import { checkConnection, checkObjectId } from '../../girder/girder-args.js';
 import type { GirderConnection } from '../../girder/girder-connection.js';

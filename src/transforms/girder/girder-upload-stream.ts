@@ -1,14 +1,19 @@
 import type { Writable } from 'node:stream';
 import { ValidationError } from '../../core/errors.js';
 import type { TaskContext } from '../../execution/task-context.js';
-import type { StreamIO, StreamSink } from '../transform.js';
+import type { StreamIO, StreamSink } from '../../execution/endpoints.js';
 import type { GirderClient } from '../../girder/girder-client.js';
 import type { GirderConnection } from '../../girder/girder-connection.js';
 import { KnownSizeUploadSink } from '../../girder/upload/known-size-upload-sink.js';
 import { guessMimeType } from '../../girder/upload/mime-type.js';
 import { SpooledUploadSink } from '../../girder/upload/spooled-upload-sink.js';
 import type { NewFile } from '../../girder/upload/start-upload.js';
-import { checkConnection, checkFileName, checkObjectId, checkOptionalSize } from '../../girder/girder-args.js';
+import {
+  checkConnection,
+  checkFileName,
+  checkObjectId,
+  checkOptionalSize,
+} from '../../girder/girder-args.js';
 import { checkOptions } from './girder-upload-hook-args.js';
 
 export interface GirderUploadStreamOptions {

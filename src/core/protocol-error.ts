@@ -1,4 +1,4 @@
-import { LongshoreError, type LongshoreErrorOptions } from '../core/errors.js';
+import { LongshoreError, type LongshoreErrorOptions } from './errors.js';
 
 /**
  * A message from (or for) another process is not in a form longshore understands or can send:

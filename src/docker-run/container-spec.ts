@@ -1,5 +1,5 @@
-import type { VolumeMount } from '../transforms/transform.js';
-import type { ParsedDockerRunOptions } from '../docker-run/docker-run-options.js';
+import type { VolumeMount } from '../execution/endpoints.js';
+import type { ParsedDockerRunOptions } from './docker-run-options.js';
 
 /** Girder Worker's rule: an image with this label needs the NVIDIA driver, so it gets GPUs. */
 export const NVIDIA_LABEL = 'com.nvidia.volumes.needed';

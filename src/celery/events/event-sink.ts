@@ -1,7 +1,7 @@
-import type { AmqpConnection } from '../celery/amqp/connection.js';
-import type { WireException } from '../celery/protocol/exception-info.js';
-import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
-import type { LogChunk, Progress } from '../execution/reporter.js';
+import type { AmqpConnection } from '../amqp/connection.js';
+import type { WireException } from '../protocol/exception-info.js';
+import type { TaskRequest } from '../protocol/parse-task-message.js';
+import type { LogChunk, Progress } from '../../execution/reporter.js';
 
 /** A task as events name it, even when its message could not be read in full. */
 export interface TaskRef {
