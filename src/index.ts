@@ -43,13 +43,8 @@ export {
   type LongshoreConfig,
   type ResolvedConfig,
 } from './config/configuration.js';
-export {
-  app,
-  TaskRegistry,
-  type TaskFunction,
-  type WorkerTask,
-  type WorkerExecution,
-} from './app/task-registry.js';
+export { app, TaskRegistry, type TaskFunction } from './app/task-registry.js';
+export type { WorkerTask, WorkerExecution } from './app/worker-task.js';
 export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/client/celery-client.js';
 export { celeryClient, closeAll } from './app/send-task.js';
 export { Worker, type WorkerState } from './worker/worker.js';

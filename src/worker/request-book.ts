@@ -1,6 +1,6 @@
 import type { AmqpChannel, DeliveredMessage } from '../celery/amqp/connection.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
-import type { WorkerTask } from '../app/task-registry.js';
+import type { WorkerTask } from '../app/worker-task.js';
 
 /** The delivery a request came in: acked (or given back) on the channel it came on. */
 export interface Delivery {

@@ -1,14 +1,7 @@
-import { TaskCancelledError } from '../core/errors.js';
 import type { Reporter } from '../execution/reporter.js';
 import { Retry, SoftTimeLimitExceededError, TimeLimitExceededError } from '../celery/errors.js';
+import { WorkerShutdownReason } from '../app/worker-task.js';
 import type { WorkerRequest } from './request-book.js';
-
-/** Why the worker itself stopped a task it was running: shutting down; its message goes back. */
-export class WorkerShutdownReason extends TaskCancelledError {
-  constructor() {
-    super('The worker is shutting down');
-  }
-}
 
 export type RunOutcome =
   | { kind: 'success'; value: unknown }

@@ -14,7 +14,8 @@ import { signalNumber, type OutcomeReporter } from './outcome-reporter.js';
 import { newWorkerRequest, type Delivery, type RequestBook, type WorkerRequest } from './request-book.js';
 import type { RevokedSet } from './revoked-set.js';
 import { TaskOutputBatcher } from './task-output-batcher.js';
-import { runRequest, WorkerShutdownReason } from './run-request.js';
+import { WorkerShutdownReason } from '../app/worker-task.js';
+import { runRequest } from './run-request.js';
 
 export interface PipelineDeps {
   concurrency: number;

@@ -8,7 +8,7 @@ import { LamportClock } from '../celery/lamport-clock.js';
 import { ControlServer } from '../celery/pidbox/control-server.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
 import { app, type TaskRegistry } from '../app/task-registry.js';
-import { dockerRunWorkerTask } from './docker-run-worker-task.js';
+import { dockerRunWorkerTask } from '../docker-run/docker-run-worker-task.js';
 import { emitEvent, type WorkerEventSink } from '../celery/events/event-sink.js';
 import { registerInspectCommands } from './inspect-commands.js';
 import { killTaskContainers } from './kill-task-containers.js';

@@ -1,17 +1,16 @@
-import { executeDockerRun } from '../docker-run/execute-docker-run.js';
-import { parseDockerRunOptions, parseImage } from '../docker-run/docker-run-options.js';
-import { DOCKER_RUN_TASK_NAME } from '../docker-run/docker-run-task.js';
+import { executeDockerRun } from './execute-docker-run.js';
+import { parseDockerRunOptions, parseImage } from './docker-run-options.js';
+import { DOCKER_RUN_TASK_NAME } from './docker-run-task.js';
 import { ValidationError, messageOf } from '../core/errors.js';
 import { followedByJob, outcomeOf } from '../girder-worker/job/followed-by-job.js';
 import { specJobId, taskGirderAccess } from '../girder-worker/job/job-info-spec.js';
 import { GirderJobReporter, type JobOutcome } from '../girder-worker/job/job-reporter.js';
 import { FanOutReporter } from '../execution/reporter.js';
 import { SoftTimeLimitExceededError, TimeLimitExceededError } from '../celery/errors.js';
-import { fromWireKwargs } from '../docker-run/docker-run-wire.js';
+import { fromWireKwargs } from './docker-run-wire.js';
 import { readGirderHeaders, type GirderHeaders } from '../girder-worker/girder-headers.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
-import type { WorkerExecution, WorkerTask } from '../app/task-registry.js';
-import { WorkerShutdownReason } from './run-request.js';
+import { WorkerShutdownReason, type WorkerExecution, type WorkerTask } from '../app/worker-task.js';
 
 /** Python's positional parameters after `image`, in order. */
 const POSITIONAL = ['pull_image', 'entrypoint', 'container_args', 'volumes', 'remove_container'] as const;
