@@ -65,5 +65,12 @@ export function taskOnWorker<Args extends unknown[], Result>(task: Task<Args, Re
   };
 }
 
-/** The process's registry: what `app.task()` defines and `longshore worker` serves. */
-export const app = new TaskRegistry();
+const APP_KEY = Symbol.for('longshore.app');
+
+/**
+ * The process's registry: what `app.task()` defines and `longshore worker` serves. Kept under a
+ * `Symbol.for` key on `globalThis`, so that a `--tasks` module resolving another copy of
+ * longshore registers into the registry the worker serves.
+ */
+export const app: TaskRegistry = ((globalThis as Record<symbol, unknown>)[APP_KEY] ??=
+  new TaskRegistry()) as TaskRegistry;

@@ -15,6 +15,36 @@ export class LongshoreError extends Error {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    markClassChain(new.target);
+  }
+
+  /**
+   * `instanceof` by a `Symbol.for` mark rather than by prototype: a task module that resolves
+   * another copy of longshore (its own node_modules) still throws errors this copy recognises,
+   * `Retry` included.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if ((value as Record<symbol, unknown>)[errorMark(this.name)] === true) return true;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+function errorMark(className: string): symbol {
+  return Symbol.for(`longshore.error.${className}`);
+}
+
+/** Marks the prototypes from `target` up to LongshoreError, each with its class's name. */
+function markClassChain(target: abstract new (...args: never[]) => unknown): void {
+  for (
+    let cls: unknown = target;
+    typeof cls === 'function' && cls !== Error;
+    cls = Object.getPrototypeOf(cls)
+  ) {
+    const prototype = (cls as { prototype: object }).prototype;
+    const mark = errorMark((cls as { name: string }).name);
+    if (Object.hasOwn(prototype, mark)) return;
+    Object.defineProperty(prototype, mark, { value: true });
   }
 }
 
