@@ -39,6 +39,10 @@ export {
   GIRDER_API_URL_ENV,
   GIRDER_API_KEY_ENV,
   GIRDER_TOKEN_ENV,
+  TMP_ROOT_ENV,
+  DOCKER_SOCKET_ENV,
+  LOG_LEVEL_ENV,
+  LOG_FORMAT_ENV,
   type GirderConfig,
   type LongshoreConfig,
   type ResolvedConfig,
@@ -156,6 +160,18 @@ export {
   type ResultHook,
   type TaskOutcome,
 } from './transforms/index.js';
+
+// Logging: every long-running part takes a pino logger (WorkerOptions.logger, MonitorOptions.logger)
+export {
+  createLogger,
+  parseLogLevel,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type LogFormat,
+} from './core/logger.js';
 
 // Errors
 export {

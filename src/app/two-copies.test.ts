@@ -53,7 +53,7 @@ describe('two copies of longshore in one process', () => {
   it('keeps instanceof exact for everything else', () => {
     expect(new Error('plain') instanceof first.LongshoreError).toBe(false);
     expect({ name: 'Retry' } instanceof first.Retry).toBe(false);
-    expect(null instanceof first.LongshoreError).toBe(false);
+    expect((null as unknown) instanceof first.LongshoreError).toBe(false);
     class Mine extends first.LongshoreError {
       constructor() {
         super('ERR_INVALID_INPUT', 'mine');

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import { TaskCancelledError } from '../core/errors.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
 import type { Reporter } from '../execution/reporter.js';
@@ -6,8 +7,8 @@ import type { Reporter } from '../execution/reporter.js';
 export interface WorkerExecution {
   signal: AbortSignal;
   reporter: Reporter;
-  /** The worker's own log (what the worker says about the task, not the task's output). */
-  log?: ((line: string) => void) | undefined;
+  /** The worker's own logger for this task (what the worker says about it, not its output). */
+  logger: Logger;
 }
 
 /** A task as a worker runs it: from a validated request to a JSON-able result. */
@@ -18,7 +19,7 @@ export interface WorkerTask {
    * Celery's `task_revoked` signal: the request was dropped before it ran (revoked or expired).
    * Girder Worker ends the request's Girder job CANCELED here. Must not throw.
    */
-  dropped?(request: TaskRequest, exec: Pick<WorkerExecution, 'log'>): Promise<void>;
+  dropped?(request: TaskRequest, exec: Pick<WorkerExecution, 'logger'>): Promise<void>;
   /**
    * True when a plain revoke (without terminate) must stop this request while it runs. Girder
    * Worker's docker_run polls the worker's revoked list and stops its container: that is how

@@ -2,7 +2,14 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { configure } from '../config/configuration.js';
+import {
+  BROKER_ENV,
+  GIRDER_API_KEY_ENV,
+  GIRDER_API_URL_ENV,
+  TMP_ROOT_ENV,
+  absolutePathSchema,
+  configure,
+} from '../config/configuration.js';
 import { redactUrl } from '../core/secrets.js';
 import { CommandError } from './cli-error.js';
 
@@ -49,7 +56,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
       .regex(/^amqps?:\/\/\S*$/, 'expected an amqp:// or amqps:// URL')
       .refine((url) => URL.canParse(url), 'expected an amqp:// or amqps:// URL'),
     fromText: asText,
-    env: 'LONGSHORE_BROKER_URL',
+    env: BROKER_ENV,
     description: 'the RabbitMQ URL, e.g. amqp://guest:guest@localhost:5672//',
   },
   resultBackend: {
@@ -60,20 +67,20 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
   'girder.apiUrl': {
     schema: httpUrl,
     fromText: asText,
-    env: 'LONGSHORE_GIRDER_API_URL',
+    env: GIRDER_API_URL_ENV,
     description: "Girder's API URL, e.g. http://localhost:8080/api/v1",
   },
   'girder.apiKey': {
     schema: nonEmpty('a Girder API key'),
     fromText: asText,
-    env: 'LONGSHORE_GIRDER_API_KEY',
+    env: GIRDER_API_KEY_ENV,
     secret: true,
     description: 'a Girder API key (masked by list)',
   },
   tmpRoot: {
-    schema: z.string('expected an absolute path').regex(/^\//, 'expected an absolute path'),
+    schema: absolutePathSchema,
     fromText: asText,
-    env: 'LONGSHORE_TMP_ROOT',
+    env: TMP_ROOT_ENV,
     description: "where tasks' temporary directories go (an absolute path)",
   },
   defaultQueue: {
@@ -253,6 +260,7 @@ export function applySettings(settings: CliSettings, env: NodeJS.ProcessEnv): vo
   configure({
     broker: settings.broker,
     girder: apiUrl ? { apiUrl, ...(apiKey ? { apiKey } : {}) } : undefined,
+    // The settings already hold the environment over the file.
+    tmpRoot: settings.tmpRoot ?? env[TMP_ROOT_ENV],
   });
-  if (settings.tmpRoot && !env.LONGSHORE_TMP_ROOT) env.LONGSHORE_TMP_ROOT = settings.tmpRoot;
 }

@@ -5,8 +5,16 @@ import { DEFAULT_HOST, DEFAULT_PORT, startMonitor } from '../monitor/monitor.js'
 import { IN_MEMORY, MonitorStoreError, defaultDbPath } from '../monitor/task-store.js';
 import { CommandError, explainBrokerError } from './cli-error.js';
 import { loadSettings, requireBroker } from './cli-config.js';
-import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
+import {
+  UsageError,
+  formatOptions,
+  parseCommandLine,
+  stringValue,
+  type OptionTable,
+  type OptionValues,
+} from './args.js';
 import type { CliCommand, CliIo } from './command.js';
+import { LOG_OPTIONS, commandLogger, logFlagsOf } from './log-options.js';
 
 const OPTIONS: OptionTable = {
   port: {
@@ -31,6 +39,7 @@ const OPTIONS: OptionTable = {
     valueName: 'URL',
     description: `the broker (default: $${BROKER_ENV} or 'longshore config get broker'), e.g. amqp://guest:guest@localhost:5672//`,
   },
+  ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -64,6 +73,8 @@ export interface MonitorInvocation {
   port: number;
   host: string;
   dbPath: string;
+  /** --log-level and --log-format, when given. */
+  logFlags?: OptionValues;
 }
 
 /** Reads `longshore monitor`'s arguments; undefined means --help. Throws UsageError for bad usage. */
@@ -91,7 +102,7 @@ export function parseMonitorArgs(
   if (host.trim() === '') throw new UsageError('invalid --host: empty');
   const dbPath = stringValue(values.db) ?? defaultDbPath(env);
   if (dbPath.trim() === '') throw new UsageError('invalid --db: empty');
-  return { broker, port, host, dbPath };
+  return { broker, port, host, dbPath, ...logFlagsOf(values) };
 }
 
 async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
@@ -100,9 +111,11 @@ async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(monitorHelp());
     return 0;
   }
+  const { logFlags, ...options } = invocation;
+  const logger = commandLogger(logFlags ?? {}, io);
   let monitor: Awaited<ReturnType<typeof startMonitor>>;
   try {
-    monitor = await startMonitor({ ...invocation, log: (line) => io.stderr.write(`${line}\n`) });
+    monitor = await startMonitor({ ...options, logger });
   } catch (error) {
     throw explainStartError(error, invocation);
   }

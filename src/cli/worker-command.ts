@@ -11,9 +11,11 @@ import {
   stringList,
   stringValue,
   type OptionTable,
+  type OptionValues,
 } from './args.js';
 import { applySettings, loadSettings, type CliSettings } from './cli-config.js';
 import type { CliCommand, CliIo } from './command.js';
+import { LOG_OPTIONS, commandLogger, logFlagsOf } from './log-options.js';
 
 const OPTIONS: OptionTable = {
   broker: {
@@ -70,6 +72,7 @@ const OPTIONS: OptionTable = {
     type: 'boolean',
     description: 'publish no Celery events at all: no heartbeats either, so Flower will not see this worker',
   },
+  ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
 
@@ -85,7 +88,8 @@ has ended, so a task whose worker dies is delivered again.
 Options:
 ${formatOptions(OPTIONS)}
 
-One line is logged on stderr per task received, succeeded, failed, retried or revoked.
+One line is logged on stderr per task received, succeeded, failed, retried or revoked
+(with --log-format json, one JSON object a line with level, time, hostname and taskId).
 Monitoring works as with a Celery worker: events on the celeryev exchange (worker-online,
 a heartbeat every 2 s, worker-offline, and task events) for Flower or \`celery events\`, and
 remote control (app.control.ping(), inspect().stats() / active() / registered() ...,
@@ -104,6 +108,8 @@ Examples:
 export interface WorkerInvocation {
   options: WorkerOptions;
   taskModules: string[];
+  /** --log-level and --log-format, when given. */
+  logFlags?: OptionValues;
 }
 
 /** Reads `longshore worker`'s arguments; undefined means --help. Throws UsageError for bad usage. */
@@ -165,7 +171,7 @@ export function parseWorkerArgs(
     .map((m) => m.trim())
     .filter((m) => m !== '')
     .map((m) => (m.startsWith('.') || m.startsWith('/') ? pathToFileURL(path.resolve(cwd, m)).href : m));
-  return { options, taskModules };
+  return { options, taskModules, ...logFlagsOf(values) };
 }
 
 function positiveInteger(value: string, flag: string): number {
@@ -185,6 +191,7 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(workerHelp());
     return 0;
   }
+  const logger = commandLogger(invocation.logFlags ?? {}, io);
   // Girder and the temporary root, for the tasks this worker runs.
   applySettings({ ...settings, broker: invocation.options.broker }, io.env);
   for (const module of invocation.taskModules) {
@@ -194,7 +201,7 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
       throw new UsageError(`cannot load task module '${module}': ${messageOf(error)}`);
     }
   }
-  const worker = new Worker({ ...invocation.options, log: (line) => io.stderr.write(`${line}\n`) });
+  const worker = new Worker({ ...invocation.options, logger });
   let signals = 0;
   let stopRequested!: (stopped: Promise<void>) => void;
   // Settles once a signal came and the stop it started has finished.

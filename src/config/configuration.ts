@@ -1,11 +1,14 @@
+import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import { girderClientOptionsSchema, type GirderClientOptions } from './girder-settings.js';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
+import { LOG_FORMATS, LOG_LEVELS, parseLogLevel, type LogFormat, type LogLevel } from '../core/logger.js';
 
 /**
- * Process-wide configuration of the distributed mode. With no broker, tasks run in this
- * process; with one, `delay()` / `applyAsync()` send them to workers over it.
+ * The one place longshore's settings are read: what `configure()` set, then the environment
+ * (every variable longshore reads is named below), then the defaults. With no broker, tasks run
+ * in this process; with one, `delay()` / `applyAsync()` send them to workers over it.
  *
  *   configure({ broker: 'amqp://guest:guest@localhost:5672//' })   // or LONGSHORE_BROKER_URL
  */
@@ -16,6 +19,13 @@ export interface LongshoreConfig {
   resultBackend?: 'rpc://' | undefined;
   /** The Girder that tasks read from and write to, and where `girderJob*` options create jobs. */
   girder?: GirderConfig | undefined;
+  /** Where tasks' temporary directories go (an absolute path; default the OS temp directory). */
+  tmpRoot?: string | undefined;
+  /** The Docker engine's socket (default: DOCKER_HOST, else /var/run/docker.sock). */
+  dockerSocket?: string | undefined;
+  /** The process's default logger: its level (default info) and format (default pretty). */
+  logLevel?: LogLevel | undefined;
+  logFormat?: LogFormat | undefined;
 }
 
 export interface GirderConfig extends GirderClientOptions {
@@ -30,12 +40,28 @@ export interface ResolvedConfig {
   broker: string | undefined;
   resultBackend: 'rpc://';
   girder: GirderConfig | undefined;
+  tmpRoot: string;
+  dockerSocket: string | undefined;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Celery's worker_revokes_max and worker_revoke_expires (seconds), from Celery's variables. */
+  revokes: { max: number; expiresSeconds: number };
+  /** docker_run's defaults as JSON text, longshore's own and Girder Worker's (parsed in docker-run/). */
+  dockerRunDefaults: { longshore: string | undefined; girderWorker: string | undefined };
 }
 
 export const BROKER_ENV = 'LONGSHORE_BROKER_URL';
 export const GIRDER_API_URL_ENV = 'LONGSHORE_GIRDER_API_URL';
 export const GIRDER_API_KEY_ENV = 'LONGSHORE_GIRDER_API_KEY';
 export const GIRDER_TOKEN_ENV = 'LONGSHORE_GIRDER_TOKEN';
+export const TMP_ROOT_ENV = 'LONGSHORE_TMP_ROOT';
+export const DOCKER_SOCKET_ENV = 'LONGSHORE_DOCKER_SOCKET';
+export const LOG_LEVEL_ENV = 'LONGSHORE_LOG_LEVEL';
+export const LOG_FORMAT_ENV = 'LONGSHORE_LOG_FORMAT';
+export const REVOKES_MAX_ENV = 'CELERY_WORKER_REVOKES_MAX';
+export const REVOKE_EXPIRES_ENV = 'CELERY_WORKER_REVOKE_EXPIRES';
+export const DOCKER_RUN_OPTIONS_ENV = 'LONGSHORE_DOCKER_RUN_OPTIONS';
+export const GIRDER_WORKER_DOCKER_RUN_OPTIONS_ENV = 'GIRDER_WORKER_DOCKER_RUN_OPTIONS';
 
 export const brokerUrlSchema = z
   .string()
@@ -49,10 +75,23 @@ const girderConfigSchema = girderClientOptionsSchema.extend({
     .optional(),
 });
 
+export const absolutePathSchema = z
+  .string('expected an absolute path')
+  .regex(/^\//, 'expected an absolute path');
+export const logLevelSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? (parseLogLevel(value) ?? value) : value),
+  z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')} (or Celery's WARNING, CRITICAL)`),
+);
+export const logFormatSchema = z.enum(LOG_FORMATS, `expected one of ${LOG_FORMATS.join(', ')}`);
+
 const configSchema = z.strictObject({
   broker: brokerUrlSchema.optional(),
   resultBackend: z.literal('rpc://', 'only the rpc:// result backend is supported').optional(),
   girder: girderConfigSchema.optional(),
+  tmpRoot: absolutePathSchema.optional(),
+  dockerSocket: absolutePathSchema.optional(),
+  logLevel: logLevelSchema.optional(),
+  logFormat: logFormatSchema.optional(),
 });
 
 let current: LongshoreConfig = {};
@@ -80,7 +119,30 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
     broker,
     resultBackend: current.resultBackend ?? 'rpc://',
     girder: current.girder ?? girderFromEnv(env),
+    tmpRoot: current.tmpRoot ?? envSetting(env, TMP_ROOT_ENV, absolutePathSchema) ?? tmpdir(),
+    dockerSocket: current.dockerSocket ?? envSetting(env, DOCKER_SOCKET_ENV, absolutePathSchema),
+    logLevel: current.logLevel ?? envSetting(env, LOG_LEVEL_ENV, logLevelSchema) ?? 'info',
+    logFormat: current.logFormat ?? envSetting(env, LOG_FORMAT_ENV, logFormatSchema) ?? 'pretty',
+    revokes: {
+      // As Celery: a value that is not a positive number leaves the default.
+      max: positiveNumber(env[REVOKES_MAX_ENV]) ?? 50_000,
+      expiresSeconds: positiveNumber(env[REVOKE_EXPIRES_ENV]) ?? 10_800,
+    },
+    dockerRunDefaults: {
+      longshore: env[DOCKER_RUN_OPTIONS_ENV],
+      girderWorker: env[GIRDER_WORKER_DOCKER_RUN_OPTIONS_ENV],
+    },
   };
+}
+
+function envSetting<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T | undefined {
+  const text = env[name]?.trim();
+  return text ? parseOrThrow(schema, text, name) : undefined;
+}
+
+function positiveNumber(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 function girderFromEnv(env: NodeJS.ProcessEnv): GirderConfig | undefined {

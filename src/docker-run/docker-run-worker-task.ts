@@ -49,7 +49,9 @@ export const dockerRunWorkerTask: WorkerTask = {
       if (!girder.jobInfoSpec) return;
       await newJobReporter(request, girder, exec).end({ kind: 'cancelled', reason: 'revoked before it ran' });
     } catch (error) {
-      exec.log?.(`Task ${request.name}[${request.id}]: could not cancel its Girder job: ${messageOf(error)}`);
+      exec.logger.warn(
+        `Task ${request.name}[${request.id}]: could not cancel its Girder job: ${messageOf(error)}`,
+      );
     }
   },
 
@@ -88,14 +90,14 @@ async function runDockerRun(request: TaskRequest, girder: GirderHeaders, exec: W
 function newJobReporter(
   request: TaskRequest,
   girder: GirderHeaders,
-  exec: Pick<WorkerExecution, 'log'>,
+  exec: Pick<WorkerExecution, 'logger'>,
 ): GirderJobReporter {
   const [image] = request.args;
-  const log = exec.log;
+  const logger = exec.logger;
   return new GirderJobReporter({
     spec: girder.jobInfoSpec!,
     ...(typeof image === 'string' ? { image } : {}),
-    ...(log ? { warn: (message: string) => log(`Task ${request.name}[${request.id}]: ${message}`) } : {}),
+    warn: (message: string) => logger.warn(`Task ${request.name}[${request.id}]: ${message}`),
   });
 }
 

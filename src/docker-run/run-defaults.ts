@@ -1,4 +1,9 @@
 import { ValidationError, messageOf } from '../core/errors.js';
+import {
+  DOCKER_RUN_OPTIONS_ENV,
+  GIRDER_WORKER_DOCKER_RUN_OPTIONS_ENV,
+  getConfiguration,
+} from '../config/configuration.js';
 import type { VolumeMount } from '../execution/endpoints.js';
 import { parseDockerRunOptions, type ParsedDockerRunOptions } from './docker-run-options.js';
 
@@ -14,8 +19,8 @@ export interface RunDefaults {
   binds: VolumeMount[];
 }
 
-const GW_VAR = 'GIRDER_WORKER_DOCKER_RUN_OPTIONS';
-const LS_VAR = 'LONGSHORE_DOCKER_RUN_OPTIONS';
+const GW_VAR = GIRDER_WORKER_DOCKER_RUN_OPTIONS_ENV;
+const LS_VAR = DOCKER_RUN_OPTIONS_ENV;
 
 type GwMapper = (value: unknown, into: Record<string, unknown>, binds: VolumeMount[]) => void;
 
@@ -82,16 +87,16 @@ const GW_OPTIONS: Record<string, GwMapper> = {
   },
 };
 
-export function loadRunDefaults(env: NodeJS.ProcessEnv = process.env): RunDefaults {
+export function loadRunDefaults(texts = getConfiguration().dockerRunDefaults): RunDefaults {
   const binds: VolumeMount[] = [];
   const merged: Record<string, unknown> = {};
-  const gw = readJson(env[GW_VAR], GW_VAR);
+  const gw = readJson(texts.girderWorker, GW_VAR);
   for (const [key, value] of Object.entries(gw)) {
     const map = GW_OPTIONS[key];
     if (!map) throw new ValidationError(`${GW_VAR}.${key}`, value, 'not an option longshore understands');
     map(value, merged, binds);
   }
-  const own = parseDockerRunOptions(readJson(env[LS_VAR], LS_VAR), LS_VAR);
+  const own = parseDockerRunOptions(readJson(texts.longshore, LS_VAR), LS_VAR);
   const { volumes, ...rest } = own;
   if (Array.isArray(volumes)) throw new ValidationError(`${LS_VAR}.volumes`, volumes, 'expected a dict');
   for (const [hostPath, target] of Object.entries(volumes ?? {})) {

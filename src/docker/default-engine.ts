@@ -1,15 +1,16 @@
 import { DockerEngine } from './engine.js';
 import { reapLeftovers } from './reaper.js';
 import { DockerEngineError, messageOf } from '../core/errors.js';
+import { getConfiguration } from '../config/configuration.js';
+import { defaultLogger } from '../config/default-logger.js';
 
 let engine: DockerEngine | undefined;
 let reaped: Promise<void> | undefined;
 
 /** The process-wide engine client (DOCKER_HOST / the default socket). */
 export function defaultEngine(): DockerEngine {
-  engine ??= new DockerEngine(
-    process.env.LONGSHORE_DOCKER_SOCKET ? { socketPath: process.env.LONGSHORE_DOCKER_SOCKET } : {},
-  );
+  const socketPath = getConfiguration().dockerSocket;
+  engine ??= new DockerEngine(socketPath ? { socketPath } : {});
   return engine;
 }
 
@@ -20,12 +21,12 @@ export function defaultEngine(): DockerEngine {
 export function reapOnce(target: DockerEngine): void {
   reaped ??= reapLeftovers(target).then(
     (report) => {
-      for (const error of report.errors) console.warn(`longshore: cleaning leftovers: ${error}`);
+      for (const error of report.errors) defaultLogger().warn(`Cleaning leftovers: ${error}`);
     },
     (error) => {
       // An engine that does not answer fails the task itself, with a clearer message.
       if (!(error instanceof DockerEngineError))
-        console.warn(`longshore: cleaning leftovers: ${messageOf(error)}`);
+        defaultLogger().warn(`Cleaning leftovers: ${messageOf(error)}`);
     },
   );
 }

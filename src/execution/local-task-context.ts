@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { ValidationError } from '../core/errors.js';
+import { getConfiguration } from '../config/configuration.js';
 import { NO_GIRDER, type GirderAccess } from '../girder/girder-access.js';
 import type { GirderClient } from '../girder/girder-client.js';
 import type { GirderConnection } from '../girder/girder-connection.js';
@@ -150,5 +150,5 @@ export class LocalTaskContext implements TaskContext {
 }
 
 export function defaultTempRoot(): string {
-  return process.env.LONGSHORE_TMP_ROOT || tmpdir();
+  return getConfiguration().tmpRoot;
 }

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { messageOf } from '../core/errors.js';
+import { defaultLogger } from '../config/default-logger.js';
 import type { Progress } from '../streams/progress-sink.js';
 import type { TaskState } from './task-state.js';
 
@@ -73,7 +75,7 @@ export class EventReporter extends EventEmitter<ReporterEvents> implements Repor
     try {
       (this.emit as (e: K, ...a: ReporterEvents[K]) => boolean)(event, ...args);
     } catch (error) {
-      console.error(`longshore: a '${event}' listener threw:`, error);
+      defaultLogger().error({ err: error }, `A '${event}' listener threw: ${messageOf(error)}`);
     }
   }
 }

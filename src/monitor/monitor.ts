@@ -8,6 +8,8 @@ import { EventState, type StateChange } from './event-state.js';
 import { LiveUpdates } from './live-updates.js';
 import { createMonitorServer } from './monitor-server.js';
 import type { WorkerRecord } from './task-record.js';
+import type { Logger } from '../core/logger.js';
+import { defaultLogger } from '../config/default-logger.js';
 import { TaskStore, defaultDbPath } from './task-store.js';
 
 export const DEFAULT_PORT = 5555;
@@ -28,8 +30,8 @@ export interface MonitorOptions {
   host?: string;
   /** The SQLite file (default ~/.local/share/longshore/monitor.sqlite); ':memory:' keeps nothing. */
   dbPath?: string;
-  /** Where problems are reported (a lost broker connection...). Default: stderr. */
-  log?: (line: string) => void;
+  /** Where problems are reported (a lost broker connection...). Default: the process's logger. */
+  logger?: Logger;
 }
 
 export interface RunningMonitor {
@@ -44,8 +46,8 @@ export interface RunningMonitor {
  * into task and worker records kept in SQLite, and serves them over HTTP and a WebSocket.
  */
 export async function startMonitor(options: MonitorOptions): Promise<RunningMonitor> {
-  const log = options.log ?? ((line: string) => console.error(line));
-  const store = await TaskStore.open(options.dbPath ?? defaultDbPath());
+  const logger = options.logger ?? defaultLogger();
+  const store = await TaskStore.open(options.dbPath ?? defaultDbPath(), logger);
   const state = new EventState({ load: (id) => store.getTask(id) });
   state.seedWorkers(store.listWorkers());
   const live = new LiveUpdates(() => ({
@@ -77,7 +79,7 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
     try {
       apply(state.apply(event));
     } catch (error) {
-      log(`longshore monitor: could not record a ${event.type} event: ${messageOf(error)}`);
+      logger.warn(`Could not record a ${event.type} event: ${messageOf(error)}`);
     }
   };
 
@@ -85,11 +87,11 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
   const openReader = async (): Promise<CeleryEventReader> => {
     const opened = await CeleryEventReader.open(options.broker, onEvent, {
       connectionName: 'longshore monitor',
-      onInvalid: (why) => log(`longshore monitor: skipped ${why}`),
+      onInvalid: (why) => logger.warn(`Skipped ${why}`),
     });
     opened.onLost((error) => {
       if (stopped.signal.aborted) return;
-      log(`longshore monitor: lost the broker (${messageOf(error)}); reconnecting`);
+      logger.warn(`Lost the broker (${messageOf(error)}); reconnecting`);
       void reconnect();
     });
     return opened;
@@ -106,11 +108,11 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
           return;
         }
         reader = opened;
-        log('longshore monitor: reconnected to the broker');
+        logger.info('Reconnected to the broker');
         return;
       } catch (error) {
         if (attempt === 1 || attempt % 10 === 0) {
-          log(`longshore monitor: cannot reach ${redactUrl(options.broker)}: ${messageOf(error)}`);
+          logger.error(`Cannot reach ${redactUrl(options.broker)}: ${messageOf(error)}`);
         }
       }
     }

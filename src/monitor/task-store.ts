@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import path from 'node:path';
 import initSqlJs from 'sql.js';
-import { messageOf } from '../core/errors.js';
+import { LongshoreError, messageOf, type LongshoreErrorOptions } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { defaultLogger } from '../config/default-logger.js';
 import type { TaskRecord, TaskState, TaskWithLog, WorkerRecord } from './task-record.js';
 
 type Database = initSqlJs.Database;
@@ -16,10 +18,9 @@ const SAVE_INTERVAL_MS = 1_000;
 const SAVE_COST_FACTOR = 20;
 
 /** The database file cannot be read, written or used: the message says which and what to do. */
-export class MonitorStoreError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'MonitorStoreError';
+export class MonitorStoreError extends LongshoreError {
+  constructor(message: string, options: LongshoreErrorOptions = {}) {
+    super('ERR_MONITOR_STORE', message, options);
   }
 }
 
@@ -68,12 +69,15 @@ export class TaskStore {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(db: Database, file: string) {
+  readonly #logger: Logger;
+
+  private constructor(db: Database, file: string, logger: Logger) {
     this.#db = db;
     this.path = file;
+    this.#logger = logger;
   }
 
-  static async open(file: string = defaultDbPath()): Promise<TaskStore> {
+  static async open(file: string = defaultDbPath(), logger: Logger = defaultLogger()): Promise<TaskStore> {
     const SQL = await initSqlJs();
     let bytes: Buffer | undefined;
     if (file !== IN_MEMORY) {
@@ -97,7 +101,7 @@ export class TaskStore {
         { cause: error },
       );
     }
-    const store = new TaskStore(db, file);
+    const store = new TaskStore(db, file, logger);
     // Fail now, not at the first save, when the directory cannot be written.
     if (file !== IN_MEMORY) {
       try {
@@ -211,7 +215,7 @@ export class TaskStore {
       } catch (error) {
         // Kept in memory; the next change or close tries again.
         this.#dirty = true;
-        console.error(`longshore monitor: cannot save ${this.path}: ${messageOf(error)}`);
+        this.#logger.error(`Cannot save ${this.path}: ${messageOf(error)}`);
       }
     }, this.#saveInterval);
     // Saving never keeps a process alive: close() writes what is left.

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import { TaskCancelledError, messageOf } from '../core/errors.js';
 import type { AmqpChannel, DeliveredMessage } from '../celery/amqp/connection.js';
 import type { Retry } from '../celery/errors.js';
@@ -18,7 +19,7 @@ export interface OutcomeReporterDeps {
   /** The worker's node name (reported with STARTED). */
   hostname: string;
   events: readonly WorkerEventSink[];
-  log(line: string): void;
+  logger: Logger;
   /** The channel to publish on now (waits for a reconnect). */
   channel(): Promise<AmqpChannel>;
 }
@@ -38,7 +39,7 @@ export class OutcomeReporter {
 
   received(request: TaskRequest): void {
     this.#emit('taskReceived', request);
-    this.#deps.log(`Task ${request.name}[${request.id}] received`);
+    this.#deps.logger.info({ taskId: request.id }, `Task ${request.name}[${request.id}] received`);
   }
 
   /**
@@ -63,7 +64,8 @@ export class OutcomeReporter {
   async succeeded(request: TaskRequest, value: unknown, runtimeSeconds: number): Promise<void> {
     await this.store(request, 'SUCCESS', value);
     this.#emit('taskSucceeded', request, value, runtimeSeconds);
-    this.#deps.log(
+    this.#deps.logger.info(
+      { taskId: request.id },
       `Task ${request.name}[${request.id}] succeeded in ${runtimeSeconds.toFixed(3)}s: ${pyRepr(value)}`,
     );
   }
@@ -72,10 +74,14 @@ export class OutcomeReporter {
     const exception = toWireException(error);
     const traceback = tracebackOf(error);
     await this.store(target, 'FAILURE', exception, traceback).catch((e: unknown) =>
-      this.#deps.log(`Could not store the failure of ${target.id}: ${messageOf(e)}`),
+      this.#deps.logger.error(
+        { taskId: target.id },
+        `Could not store the failure of ${target.id}: ${messageOf(e)}`,
+      ),
     );
     this.#emit('taskFailed', ref, error, exception, traceback);
-    this.#deps.log(
+    this.#deps.logger.error(
+      { taskId: ref.id },
       `Task ${ref.name ?? '?'}[${ref.id}] failed: ${exception.exc_type}: ${exception.exc_message.map(String).join(', ')}`,
     );
   }
@@ -86,7 +92,10 @@ export class OutcomeReporter {
     const cause = retry.cause ?? retry;
     await this.store(request, 'RETRY', toWireException(cause), tracebackOf(cause));
     this.#emit('taskRetried', request, cause, tracebackOf(cause));
-    this.#deps.log(`Task ${request.name}[${request.id}] retry: ${retry.message} (at ${eta.toISOString()})`);
+    this.#deps.logger.info(
+      { taskId: request.id },
+      `Task ${request.name}[${request.id}] retry: ${retry.message} (at ${eta.toISOString()})`,
+    );
   }
 
   async revoked(request: TaskRequest, details: RevokedDetails): Promise<void> {
@@ -95,12 +104,15 @@ export class OutcomeReporter {
       () => undefined,
     );
     this.#emit('taskRevoked', { id: request.id, name: request.name, request }, details);
-    this.#deps.log(`Task ${request.name}[${request.id}] ${reason}`);
+    this.#deps.logger.info({ taskId: request.id }, `Task ${request.name}[${request.id}] ${reason}`);
   }
 
   rejected(ref: TaskRef, requeue: boolean, why: string): void {
     this.#emit('taskRejected', ref, requeue);
-    this.#deps.log(ref.id ? `Task ${ref.name ?? '?'}[${ref.id}] ${why}` : why);
+    this.#deps.logger.warn(
+      ref.id ? { taskId: ref.id } : {},
+      ref.id ? `Task ${ref.name ?? '?'}[${ref.id}] ${why}` : why,
+    );
   }
 
   /** A running task's progress, for monitors (no result message: Celery's backend has no such state). */
@@ -134,7 +146,7 @@ export class OutcomeReporter {
     emitEvent(
       this.#deps.events,
       method,
-      (error) => this.#deps.log(`An event sink failed: ${messageOf(error)}`),
+      (error) => this.#deps.logger.warn(`An event sink failed: ${messageOf(error)}`),
       ...args,
     );
   }

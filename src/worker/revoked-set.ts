@@ -1,3 +1,5 @@
+import { getConfiguration } from '../config/configuration.js';
+
 /**
  * The ids of revoked tasks, kept in memory as Celery's worker does (a `LimitedSet`: at most
  * 50 000 ids, each for 3 hours; env CELERY_WORKER_REVOKES_MAX / CELERY_WORKER_REVOKE_EXPIRES).
@@ -9,8 +11,9 @@ export class RevokedSet {
   readonly #expiresMs: number;
 
   constructor(options: { maxSize?: number; expiresSeconds?: number } = {}) {
-    this.#maxSize = options.maxSize ?? envNumber('CELERY_WORKER_REVOKES_MAX', 50_000);
-    this.#expiresMs = (options.expiresSeconds ?? envNumber('CELERY_WORKER_REVOKE_EXPIRES', 10_800)) * 1000;
+    const defaults = getConfiguration().revokes;
+    this.#maxSize = options.maxSize ?? defaults.max;
+    this.#expiresMs = (options.expiresSeconds ?? defaults.expiresSeconds) * 1000;
   }
 
   add(id: string, now = Date.now()): void {
@@ -51,9 +54,4 @@ export class RevokedSet {
       this.#ids.delete(id);
     }
   }
-}
-
-function envNumber(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import type { Reporter } from '../execution/reporter.js';
 import { Retry, SoftTimeLimitExceededError, TimeLimitExceededError } from '../celery/errors.js';
 import { WorkerShutdownReason } from '../app/worker-task.js';
@@ -14,8 +15,8 @@ export interface RunRequestOptions {
   reporter: Reporter;
   /** Kills the task's containers at once (the hard time limit; revoke with SIGKILL). */
   kill: (taskId: string) => Promise<void>;
-  /** The worker's log, handed to the task. */
-  log?: ((line: string) => void) | undefined;
+  /** The worker's logger for this task, handed to the task. */
+  logger: Logger;
   /** How long to wait for a task to end after its hard time limit killed it. */
   settleMs?: number;
 }
@@ -57,7 +58,11 @@ export async function runRequest(entry: WorkerRequest, options: RunRequestOption
   }
   const running = Promise.resolve()
     .then(() =>
-      entry.task.run(request, { signal: controller.signal, reporter: options.reporter, log: options.log }),
+      entry.task.run(request, {
+        signal: controller.signal,
+        reporter: options.reporter,
+        logger: options.logger,
+      }),
     )
     .then(
       (value): RunOutcome => ({ kind: 'success', value }),

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import { TaskCancelledError, messageOf } from '../core/errors.js';
 import type { AmqpChannel, DeliveredMessage } from '../celery/amqp/connection.js';
 import { MaxRetriesExceededError, TaskNotRegisteredError, type Retry } from '../celery/errors.js';
@@ -29,7 +30,7 @@ export interface PipelineDeps {
   kill(taskId: string): Promise<void>;
   /** Before a message delivered again runs: clear what a dead worker's attempt left (never throws). */
   redelivered?(request: TaskRequest): Promise<void>;
-  log(line: string): void;
+  logger: Logger;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -64,7 +65,7 @@ export class TaskPipeline {
   onDelivery(message: DeliveredMessage, channel: AmqpChannel): void {
     const delivery: Delivery = { channel, message };
     this.#receive(delivery).catch((error: unknown) => {
-      this.#deps.log(`Internal error on a message: ${messageOf(error)}`);
+      this.#deps.logger.error(`Internal error on a message: ${messageOf(error)}`);
       this.#settle(delivery, 'ack');
     });
   }
@@ -87,7 +88,8 @@ export class TaskPipeline {
     if (running) await running.done;
     if (running || (delivery.message.redelivered && this.#doneOnLostChannel.has(key))) {
       this.#doneOnLostChannel.delete(key);
-      this.#deps.log(
+      this.#deps.logger.info(
+        { taskId: request.id },
         `Task ${request.name}[${request.id}] delivered again after a reconnect: already run here`,
       );
       this.#settle(delivery, 'ack');
@@ -138,7 +140,10 @@ export class TaskPipeline {
       void this.#execute(entry)
         .catch((error: unknown) => {
           // The result could not be stored: the message stays unacknowledged and comes again.
-          this.#deps.log(`Task ${entry.request.name}[${entry.request.id}] not settled: ${messageOf(error)}`);
+          this.#deps.logger.error(
+            { taskId: entry.request.id },
+            `Task ${entry.request.name}[${entry.request.id}] not settled: ${messageOf(error)}`,
+          );
         })
         .finally(() => {
           this.#running -= 1;
@@ -164,7 +169,7 @@ export class TaskPipeline {
     const outcome = await runRequest(entry, {
       reporter: output.reporter,
       kill: this.#deps.kill,
-      log: this.#deps.log,
+      logger: this.#deps.logger.child({ taskId: request.id }),
     }).finally(() => output.close());
     const runtime = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const ref: TaskRef = { id: request.id, name: request.name, request };
@@ -219,7 +224,9 @@ export class TaskPipeline {
     this.#deps.book.remove(entry);
     void (async () => {
       // Celery's task_revoked comes first, so that whoever sees REVOKED sees its Girder job ended.
-      await entry.task.dropped?.(request, { log: this.#deps.log }).catch(() => undefined);
+      await entry.task
+        .dropped?.(request, { logger: this.#deps.logger.child({ taskId: request.id }) })
+        .catch(() => undefined);
       await this.#revoked(entry, { terminated: false, signum: null, expired });
     })().catch(() => undefined);
     return true;

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.js';
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import { z } from 'zod';
 import { brokerUrlSchema } from '../config/configuration.js';
@@ -35,8 +36,11 @@ export interface WorkerOptions {
    * enable_events / disable_events commands (Flower sends enable_events every 5 s).
    */
   taskEvents?: boolean;
-  /** One line per task received / succeeded / failed, connection changes (default: stderr). */
-  log?: (line: string) => void;
+  /**
+   * The worker's logger: one line per task received / succeeded / failed, connection changes
+   * (default: the process's, on stderr). Every line carries the worker's hostname.
+   */
+  logger?: Logger;
 }
 
 export interface ResolvedWorkerOptions {

@@ -1,4 +1,6 @@
 import { messageOf } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { defaultLogger } from '../config/default-logger.js';
 import { redactUrl } from '../core/secrets.js';
 import { BrokerLink } from '../celery/amqp/broker-link.js';
 import type { AmqpChannel, AmqpConnection } from '../celery/amqp/connection.js';
@@ -53,7 +55,7 @@ export class Worker {
   readonly startedAt = Date.now();
   readonly #pipeline: TaskPipeline;
   readonly #link: BrokerLink;
-  readonly #log: (line: string) => void;
+  readonly #logger: Logger;
   #channel: AmqpChannel | undefined;
   #consumers: { channel: AmqpChannel; tag: string }[] = [];
   #state: WorkerState = 'new';
@@ -63,23 +65,22 @@ export class Worker {
     this.options = resolveWorkerOptions(options);
     this.registry = options.registry ?? app;
     if (!this.registry.has(dockerRunWorkerTask.name)) this.registry.register(dockerRunWorkerTask);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    this.#log = (line) => log(`[${new Date().toISOString()}] ${this.options.hostname}: ${line}`);
+    this.#logger = (options.logger ?? defaultLogger()).child({ hostname: this.options.hostname });
     this.celeryEvents = this.options.sendEvents
       ? new CeleryEventPublisher({
           hostname: this.options.hostname,
           clock: this.clock,
           taskEvents: this.options.taskEvents,
           counters: () => ({ active: this.#pipeline.running, processed: this.#processed() }),
-          log: this.#log,
+          logger: this.#logger,
         })
       : undefined;
     this.events = [...(options.events ?? []), ...(this.celeryEvents ? [this.celeryEvents] : [])];
-    this.control = new ControlServer(this.options.hostname, this.#log, this.clock);
+    this.control = new ControlServer(this.options.hostname, this.#logger, this.clock);
     const report = new OutcomeReporter({
       hostname: this.options.hostname,
       events: this.events,
-      log: this.#log,
+      logger: this.#logger,
       channel: () => this.#currentChannel(),
     });
     this.#pipeline = new TaskPipeline({
@@ -88,7 +89,7 @@ export class Worker {
       book: this.requests,
       revoked: this.revoked,
       report,
-      log: this.#log,
+      logger: this.#logger,
       prefetchChanged: () => this.#applyPrefetch(),
       kill: killTaskContainers,
       redelivered: (request) => this.#clearOrphans(request),
@@ -113,10 +114,10 @@ export class Worker {
       stayConnected: () => this.#state === 'running' || this.#pipeline.running > 0,
     });
     this.#link.on('retrying', ({ attempt, delayMs, error }) =>
-      this.#log(`${error.message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt})`),
+      this.#logger.warn(`${error.message}; retrying in ${(delayMs / 1000).toFixed(1)}s (attempt ${attempt})`),
     );
     this.#link.on('lost', (error) => {
-      this.#log(`${error.message}; reconnecting`);
+      this.#logger.warn(`${error.message}; reconnecting`);
       const dead = this.#channel;
       this.#channel = undefined;
       this.#consumers = [];
@@ -137,7 +138,7 @@ export class Worker {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new Error(`The worker was already started (${this.#state})`);
     this.#state = 'running';
-    this.#log(
+    this.#logger.info(
       `Starting: queues ${this.options.queues.join(', ')}, concurrency ${this.options.concurrency}, ` +
         `tasks ${this.registry.names().join(', ')}`,
     );
@@ -167,12 +168,12 @@ export class Worker {
   async #stop(graceSeconds: number): Promise<void> {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
-    if (wasRunning) this.#log('Stopping: no new tasks');
+    if (wasRunning) this.#logger.info('Stopping: no new tasks');
     for (const { channel, tag } of this.#consumers) await channel.cancel(tag).catch(() => undefined);
     this.#consumers = [];
     this.#pipeline.giveBackWaiting();
     if (this.#pipeline.running > 0) {
-      this.#log(`Waiting up to ${graceSeconds}s for ${this.#pipeline.running} running task(s)`);
+      this.#logger.info(`Waiting up to ${graceSeconds}s for ${this.#pipeline.running} running task(s)`);
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceSeconds * 1000);
@@ -180,7 +181,9 @@ export class Worker {
       await Promise.race([this.#pipeline.idle(), graceOver]);
       clearTimeout(timer);
       if (this.#pipeline.running > 0) {
-        this.#log(`Stopping ${this.#pipeline.running} running task(s); their messages go back to the queue`);
+        this.#logger.info(
+          `Stopping ${this.#pipeline.running} running task(s); their messages go back to the queue`,
+        );
         this.#pipeline.stopRunning();
         await this.#pipeline.idle();
       }
@@ -195,12 +198,12 @@ export class Worker {
       try {
         await step();
       } catch (error) {
-        this.#log(`While stopping: ${messageOf(error)}`);
+        this.#logger.error(`While stopping: ${messageOf(error)}`);
       }
     }
     this.#channel = undefined;
     this.#state = 'stopped';
-    if (wasRunning) this.#log('Stopped');
+    if (wasRunning) this.#logger.info('Stopped');
   }
 
   async #setup(connection: AmqpConnection): Promise<void> {
@@ -210,7 +213,7 @@ export class Worker {
       if (error && !connection.closed)
         void this.#link.reconnect(`the task channel closed: ${messageOf(error)}`);
     });
-    this.#log(`Connected to ${redactUrl(this.options.broker)}`);
+    this.#logger.info(`Connected to ${redactUrl(this.options.broker)}`);
     await channel.prefetch(this.#prefetchCount());
     this.#consumers = [];
     for (const queue of this.options.queues) await declareTaskQueue(channel, queue);
@@ -219,14 +222,14 @@ export class Worker {
     for (const queue of this.options.queues) {
       const tag = await channel.consume(queue, (message) => {
         if (message) this.#pipeline.onDelivery(message, channel);
-        else this.#log(`The broker cancelled the consumer of queue ${queue}`);
+        else this.#logger.warn(`The broker cancelled the consumer of queue ${queue}`);
       });
       this.#consumers.push({ channel, tag });
     }
     try {
       await this.control.attach(connection);
     } catch (error) {
-      this.#log(
+      this.#logger.warn(
         `Remote control unavailable (is another worker named ${this.options.hostname}?): ${messageOf(error)}`,
       );
     }
@@ -234,14 +237,14 @@ export class Worker {
       try {
         await sink.connected?.(connection);
       } catch (error) {
-        this.#log(`An event sink failed to connect: ${messageOf(error)}`);
+        this.#logger.warn(`An event sink failed to connect: ${messageOf(error)}`);
       }
     }
     this.#emit('workerOnline');
   }
 
   #emit(method: 'workerOnline' | 'workerOffline'): void {
-    emitEvent(this.events, method, (error) => this.#log(`An event sink failed: ${messageOf(error)}`));
+    emitEvent(this.events, method, (error) => this.#logger.warn(`An event sink failed: ${messageOf(error)}`));
   }
 
   #processed(): number {
@@ -258,14 +261,14 @@ export class Worker {
     try {
       const { containers, tempDirs } = await removeOrphanedTaskContainers(request.id);
       if (containers.length > 0) {
-        this.#log(
+        this.#logger.info(
           `Task ${request.name}[${request.id}] delivered again: removed ${containers.length} container(s) ` +
             `and ${tempDirs.length} temporary director${tempDirs.length === 1 ? 'y' : 'ies'} ` +
             'of a worker that died running it',
         );
       }
     } catch (error) {
-      this.#log(
+      this.#logger.warn(
         `Task ${request.name}[${request.id}]: could not look for a dead worker's containers: ${messageOf(error)}`,
       );
     }

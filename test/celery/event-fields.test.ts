@@ -18,6 +18,7 @@ import { brokerInfo } from '../../src/worker/inspect-commands.js';
 import { ownerIsDead } from '../../src/worker/orphans.js';
 import { parseWorkerArgs } from '../../src/cli/worker-command.js';
 import { ownerLabel } from '../../src/docker/ownership.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 function request(overrides: Partial<TaskRequest> = {}): TaskRequest {
   return {
@@ -156,7 +157,7 @@ describe('CeleryEventPublisher', () => {
       clock: new LamportClock(),
       taskEvents: false,
       counters: () => ({ active: 1, processed: 7 }),
-      log: () => undefined,
+      logger: silentLogger(),
     });
     publisher.workerOnline();
     expect(publisher.dropped).toBe(1);

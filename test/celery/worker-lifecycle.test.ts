@@ -8,6 +8,7 @@ import { useLeakChecks } from '../helpers/leaks.js';
 import { rejection } from '../helpers/task.js';
 import { BROKER, useBroker } from './helpers/broker.js';
 import { add } from './helpers/test-tasks.js';
+import { lineLogger } from '../helpers/logs.js';
 
 useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -42,7 +43,7 @@ describe('worker lifecycle', () => {
 
   it('a worker retries an unreachable broker with backoff, saying why, without the password', async () => {
     const logs: string[] = [];
-    const worker = new Worker({ broker: DEAD_BROKER, queues: ['never'], log: (line) => logs.push(line) });
+    const worker = new Worker({ broker: DEAD_BROKER, queues: ['never'], logger: lineLogger(logs) });
     const started = worker.start();
     await expect
       .poll(() => logs.filter((l) => /retrying in/.test(l)).length, { timeout: 20_000 })

@@ -12,6 +12,7 @@ import { BROKER, useBroker } from './helpers/broker.js';
 import { acquireExclusive } from './helpers/broker-lock.js';
 import { add, sleepTask } from './helpers/test-tasks.js';
 import { TEST_TASKS, useWorkerProcesses } from './helpers/worker-process.js';
+import { lineLogger } from '../helpers/logs.js';
 
 const leaks = useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -79,7 +80,7 @@ describe('longshore worker (a process)', () => {
       queues: [queue],
       concurrency: 1,
       hostname: broker.hostname('restart'),
-      log: (l) => logs.push(l),
+      logger: lineLogger(logs),
     });
     configure({ broker: BROKER });
     await expect(add.applyAsync([1, 1], {}, { queue }).get({ timeout: 30_000 })).resolves.toBe(2);
@@ -99,7 +100,7 @@ describe('longshore worker (a process)', () => {
       queues: [queue],
       concurrency: 1,
       hostname: broker.hostname('busy'),
-      log: (l) => logs.push(l),
+      logger: lineLogger(logs),
     });
     configure({ broker: BROKER });
     const handle = sleepTask.applyAsync([3000], {}, { queue });

@@ -12,6 +12,7 @@ import { BUSYBOX, listTaskContainers } from '../helpers/docker.js';
 import { BROKER, useBroker } from '../celery/helpers/broker.js';
 import { useWorkerProcesses } from '../celery/helpers/worker-process.js';
 import { launchChromium, watchPage } from './helpers/browser.js';
+import { lineLogger } from '../helpers/logs.js';
 
 const broker = useBroker();
 const spawnWorker = useWorkerProcesses();
@@ -42,7 +43,7 @@ describe('the dashboard in Chromium', () => {
         broker: BROKER,
         port: 0,
         dbPath: ':memory:',
-        log: (l) => monitorLog.push(l),
+        logger: lineLogger(monitorLog),
       });
       await worker.waitFor(/Connected to/);
       browser = await launchChromium();

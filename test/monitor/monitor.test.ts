@@ -18,6 +18,7 @@ import { useWorkerProcesses } from '../celery/helpers/worker-process.js';
 import { BUSYBOX, CONFORMANCE, listOwnedContainers } from '../helpers/docker.js';
 import { useLeakChecks } from '../helpers/leaks.js';
 import { LiveClient, request, task, taskIn, tasks, worker, workers } from './helpers/monitor-api.js';
+import { silentLogger } from '../../src/core/logger.js';
 
 const leaks = useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -39,7 +40,7 @@ afterAll(() => rmSync(dbDir, { recursive: true, force: true }));
 
 let dbCounter = 0;
 async function monitor(dbPath = join(dbDir, `monitor-${++dbCounter}.sqlite`)): Promise<RunningMonitor> {
-  const started = await startMonitor({ broker: BROKER, port: 0, dbPath, log: () => undefined });
+  const started = await startMonitor({ broker: BROKER, port: 0, dbPath, logger: silentLogger() });
   monitors.push(started);
   return started;
 }

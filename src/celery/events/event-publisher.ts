@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/logger.js';
 import { loadavg } from 'node:os';
 import { messageOf } from '../../core/errors.js';
 import type { AmqpChannel, AmqpConnection } from '../amqp/connection.js';
@@ -27,7 +28,7 @@ export interface CeleryEventPublisherOptions {
   heartbeatSeconds?: number;
   /** Tasks running now, and finished so far, for heartbeats. */
   counters(): { active: number; processed: number };
-  log(line: string): void;
+  logger: Logger;
 }
 
 /**
@@ -217,7 +218,7 @@ export class CeleryEventPublisher implements WorkerEventSink {
         this.dropped += 1;
         if (this.#reportedFailure) return;
         this.#reportedFailure = true;
-        this.#options.log(`Could not publish an event (${type}): ${messageOf(error)}`);
+        this.#options.logger.warn(`Could not publish an event (${type}): ${messageOf(error)}`);
       })
       .finally(() => this.#pending.delete(published));
     this.#pending.add(published);

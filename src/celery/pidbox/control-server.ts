@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/logger.js';
 import { messageOf } from '../../core/errors.js';
 import type { AmqpChannel, AmqpConnection, DeliveredMessage } from '../amqp/connection.js';
 import { LamportClock } from '../lamport-clock.js';
@@ -22,14 +23,14 @@ export type ControlHandler = (args: Record<string, unknown>, message: ControlMes
 export class ControlServer {
   readonly nodename: string;
   readonly #commands = new Map<string, ControlHandler>();
-  readonly #log: (line: string) => void;
+  readonly #logger: Logger;
   readonly #clock: LamportClock;
   #channel: AmqpChannel | undefined;
 
   /** `clock`: the worker's Lamport clock (requests adjust it, replies carry it). */
-  constructor(nodename: string, log: (line: string) => void, clock = new LamportClock()) {
+  constructor(nodename: string, logger: Logger, clock = new LamportClock()) {
     this.nodename = nodename;
-    this.#log = log;
+    this.#logger = logger;
     this.#clock = clock;
   }
 
@@ -75,7 +76,7 @@ export class ControlServer {
     try {
       request = controlMessageSchema.parse(JSON.parse(message.content.toString('utf8')));
     } catch (error) {
-      this.#log(`Ignored a malformed control message: ${messageOf(error)}`);
+      this.#logger.warn(`Ignored a malformed control message: ${messageOf(error)}`);
       return;
     }
     if (message.headers.clock !== undefined) this.#clock.adjust(message.headers.clock);
@@ -118,7 +119,7 @@ export class ControlServer {
         },
       );
     } catch (error) {
-      this.#log(`Could not answer control command ${request.method}: ${messageOf(error)}`);
+      this.#logger.warn(`Could not answer control command ${request.method}: ${messageOf(error)}`);
     }
   }
 }

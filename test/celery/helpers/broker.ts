@@ -12,6 +12,7 @@ import {
 } from '../../../src/celery/amqp/connection.js';
 import { closeAll, resetConfiguration, Worker, type WorkerOptions } from '../../../src/index.js';
 import { acquireShared } from './broker-lock.js';
+import { lineLogger } from '../../helpers/logs.js';
 
 const run = promisify(execFile);
 
@@ -211,7 +212,7 @@ export function useBroker(): BrokerFixture {
       const worker = new Worker({
         broker: BROKER,
         ...options,
-        log: options.log ?? ((line) => logs.push(line)),
+        logger: options.logger ?? lineLogger(logs),
       });
       workers.push(worker);
       await worker.start();

@@ -2,12 +2,13 @@
 // WebSocket, closes it, and prints "closed": the process must then exit by itself.
 import WebSocket from 'ws';
 import { startMonitor } from '../../../src/monitor/monitor.js';
+import { silentLogger } from '../../../src/core/logger.js';
 
 const monitor = await startMonitor({
   broker: process.env.LONGSHORE_TEST_BROKER ?? 'amqp://guest:guest@127.0.0.1:5672//',
   port: 0,
   dbPath: ':memory:',
-  log: () => undefined,
+  logger: silentLogger(),
 });
 await fetch(`${monitor.url}/api/workers`);
 const ws = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);

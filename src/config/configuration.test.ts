@@ -1,0 +1,82 @@
+import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/errors.js';
+import { configure, getConfiguration, resetConfiguration } from './configuration.js';
+
+afterEach(() => resetConfiguration());
+
+function invalid(run: () => unknown): ValidationError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('getConfiguration', () => {
+  it('has defaults for every process setting', () => {
+    expect(getConfiguration({})).toEqual({
+      broker: undefined,
+      resultBackend: 'rpc://',
+      girder: undefined,
+      tmpRoot: tmpdir(),
+      dockerSocket: undefined,
+      logLevel: 'info',
+      logFormat: 'pretty',
+      revokes: { max: 50_000, expiresSeconds: 10_800 },
+      dockerRunDefaults: { longshore: undefined, girderWorker: undefined },
+    });
+  });
+
+  it('reads each variable, with Celery level names and its revoke limits', () => {
+    const resolved = getConfiguration({
+      LONGSHORE_TMP_ROOT: '/srv/tmp',
+      LONGSHORE_DOCKER_SOCKET: '/run/other.sock',
+      LONGSHORE_LOG_LEVEL: 'WARNING',
+      LONGSHORE_LOG_FORMAT: 'json',
+      CELERY_WORKER_REVOKES_MAX: '10',
+      CELERY_WORKER_REVOKE_EXPIRES: '60',
+      LONGSHORE_DOCKER_RUN_OPTIONS: '{"user":"1000"}',
+      GIRDER_WORKER_DOCKER_RUN_OPTIONS: '{}',
+    });
+    expect(resolved).toMatchObject({
+      tmpRoot: '/srv/tmp',
+      dockerSocket: '/run/other.sock',
+      logLevel: 'warn',
+      logFormat: 'json',
+      revokes: { max: 10, expiresSeconds: 60 },
+      dockerRunDefaults: { longshore: '{"user":"1000"}', girderWorker: '{}' },
+    });
+  });
+
+  it('keeps Celery’s defaults for revoke limits that are not positive numbers, as Celery does', () => {
+    expect(
+      getConfiguration({ CELERY_WORKER_REVOKES_MAX: '-1', CELERY_WORKER_REVOKE_EXPIRES: 'x' }).revokes,
+    ).toEqual({
+      max: 50_000,
+      expiresSeconds: 10_800,
+    });
+  });
+
+  it('names the variable and the value when one is bad', () => {
+    const level = invalid(() => getConfiguration({ LONGSHORE_LOG_LEVEL: 'loud' }));
+    expect(level.field).toBe('LONGSHORE_LOG_LEVEL');
+    expect(level.value).toBe('loud');
+    const root = invalid(() => getConfiguration({ LONGSHORE_TMP_ROOT: 'relative/dir' }));
+    expect(root.message).toBe('Invalid LONGSHORE_TMP_ROOT: "relative/dir" (expected an absolute path)');
+    expect(invalid(() => getConfiguration({ LONGSHORE_LOG_FORMAT: 'xml' })).field).toBe(
+      'LONGSHORE_LOG_FORMAT',
+    );
+  });
+
+  it('takes configure() over the environment', () => {
+    configure({ tmpRoot: '/var/lib/longshore', logLevel: 'debug' });
+    expect(getConfiguration({ LONGSHORE_TMP_ROOT: '/srv/tmp', LONGSHORE_LOG_LEVEL: 'error' })).toMatchObject({
+      tmpRoot: '/var/lib/longshore',
+      logLevel: 'debug',
+    });
+    expect(invalid(() => configure({ tmpRoot: 'here' })).field).toBe('config.tmpRoot');
+  });
+});
