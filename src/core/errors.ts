@@ -132,6 +132,7 @@ function describeValue(value: unknown): string {
     const json = JSON.stringify(value);
     return json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last resort for what JSON cannot encode (a BigInt, a cycle)
     return String(value);
   }
 }

@@ -25,10 +25,10 @@ export interface PipelineDeps {
   /** The number of ETA tasks held changed: widen or narrow the prefetch window. */
   prefetchChanged(): void;
   /** Kills a task's containers at once. */
-  kill(taskId: string): Promise<void>;
+  kill: (taskId: string) => Promise<void>;
   /** Before a message delivered again runs: clear what a dead worker's attempt left (never throws). */
   redelivered?(request: TaskRequest): Promise<void>;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
