@@ -173,8 +173,8 @@ describe('longshore client → longshore worker', () => {
     const channel = broker.admin.channel;
     await expect.poll(() => broker.admin.depth(queue), { timeout: 10_000 }).toBe(1);
     const message = await new Promise<import('../../src/celery/amqp/connection.js').DeliveredMessage>(
-      (resolve) => {
-        void channel.consume(queue, (m) => m && resolve(m), { noAck: true });
+      (resolve, reject) => {
+        channel.consume(queue, (m) => m && resolve(m), { noAck: true }).catch(reject);
       },
     );
     expect(message).toMatchObject({
