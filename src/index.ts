@@ -175,4 +175,5 @@ export {
   TaskCancelledError,
   ResultHookError,
   CleanupError,
+  type LongshoreErrorCode,
 } from './core/errors.js';
