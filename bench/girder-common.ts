@@ -80,7 +80,7 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   onCleanup('stop the Girder test server', () => stopServer(child));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error('the Girder test server did not start in 180 s')),
@@ -124,7 +124,7 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
       const id = ++questions;
       const requests = await new Promise<{ at: number; finishedAt: number | null }[]>((resolve) => {
         answers.set(id, resolve);
-        child.stdin!.write(`${JSON.stringify({ id, path })}\n`);
+        child.stdin.write(`${JSON.stringify({ id, path })}\n`);
       });
       if (requests.length === 0 || requests.some((r) => r.finishedAt === null)) return NaN;
       return Math.max(...requests.map((r) => r.finishedAt!)) - Math.min(...requests.map((r) => r.at));

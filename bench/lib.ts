@@ -123,11 +123,13 @@ export function main(body: () => Promise<void>): void {
     if (interrupted) return;
     interrupted = true;
     console.error(`\n${signal}: cleaning up...`);
-    void runCleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void runCleanup()
+      .catch(cleanupFailed)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  void (async () => {
+  (async () => {
     let failed = false;
     try {
       await body();
@@ -138,7 +140,15 @@ export function main(body: () => Promise<void>): void {
       await runCleanup();
     }
     process.exit(failed ? 1 : 0);
-  })();
+  })().catch((error: unknown) => {
+    // The cleanup itself failed (the docker CLI is missing, say).
+    cleanupFailed(error);
+    process.exit(1);
+  });
+}
+
+function cleanupFailed(error: unknown): void {
+  console.error(`cleanup failed: ${String(error)}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ const expectedSum = Array.from({ length: ROWS }, (_, i) => (i + 1) % 7).reduce((
 
 let fileId = process.env.EXAMPLE_CSV_FILE_ID;
 let itemId = process.env.EXAMPLE_OUTPUT_ITEM_ID;
-let closeServer = async (): Promise<void> => undefined;
+let closeServer = (): Promise<void> => Promise.resolve();
 if (!getConfiguration().girder || !fileId || !itemId) {
   const server = await startGirderTestServer();
   closeServer = () => server.close();

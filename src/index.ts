@@ -186,4 +186,5 @@ export {
   TaskCancelledError,
   ResultHookError,
   CleanupError,
+  type LongshoreErrorCode,
 } from './core/errors.js';

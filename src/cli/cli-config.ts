@@ -162,7 +162,7 @@ export function readConfigFile(file: string): CliSettings {
     throw new CommandError(`the config file ${file} must hold a JSON object`);
   }
   const flat: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(json)) {
+  for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
     if (key === 'girder' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       for (const [sub, v] of Object.entries(value)) flat[`girder.${sub}`] = v;
     } else flat[key] = value;
@@ -176,7 +176,7 @@ export function readConfigFile(file: string): CliSettings {
     }
     settings[key] = checkSetting(key, value, file);
   }
-  return settings as CliSettings;
+  return settings;
 }
 
 /** Writes the settings (nested: `{"girder": {"apiUrl": ...}}`) atomically, readable by the owner only (it may hold a key). */
@@ -204,7 +204,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): CliSettings {
     const text = name ? env[name]?.trim() : undefined;
     if (text) settings[key] = checkSetting(key, SETTINGS[key].fromText(text), name);
   }
-  return settings as CliSettings;
+  return settings;
 }
 
 export interface LoadedSettings {

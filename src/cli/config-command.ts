@@ -47,6 +47,7 @@ function keyOf(word: string | undefined, action: string): SettingKey {
   return word;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that a UsageError rejects, as for every command
 async function runConfig(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) {

@@ -95,9 +95,9 @@ export class ConsoleSink implements StreamSink {
     readonly onBrokenPipe: () => void = () => undefined,
   ) {}
 
-  async openSink(_io: StreamIO): Promise<Writable | null> {
+  openSink(_io: StreamIO): Promise<Writable | null> {
     const { target, display, onBrokenPipe } = this;
-    return new Writable({
+    const sink = new Writable({
       decodeStrings: false,
       write(chunk: Buffer | string, _encoding, callback) {
         display.write(target, chunk, (error) => {
@@ -109,6 +109,7 @@ export class ConsoleSink implements StreamSink {
         callback();
       },
     });
+    return Promise.resolve(sink);
   }
 
   describe(): string {

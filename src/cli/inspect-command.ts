@@ -56,7 +56,7 @@ function indent(text: string): string {
 /** One worker's reply, for people: the shapes Celery's inspect commands have. */
 function describeReply(method: string, reply: unknown): string {
   if (method === 'ping' && typeof reply === 'object' && reply !== null && 'ok' in reply) {
-    return `    ${String((reply as { ok: unknown }).ok)}`;
+    return `    ${String(reply.ok)}`;
   }
   if (Array.isArray(reply)) {
     if (reply.length === 0) return '    - empty -';
@@ -65,7 +65,7 @@ function describeReply(method: string, reply: unknown): string {
         if (typeof item === 'string') return `    * ${item}`;
         const task = item as { id?: unknown; name?: unknown; args?: unknown; hostname?: unknown };
         if (typeof task.id === 'string') {
-          return `    * ${String(task.name ?? '?')}[${task.id}] ${typeof task.args === 'string' ? task.args : ''}`.trimEnd();
+          return `    * ${typeof task.name === 'string' ? task.name : '?'}[${task.id}] ${typeof task.args === 'string' ? task.args : ''}`.trimEnd();
         }
         return indent(JSON.stringify(item));
       })

@@ -166,6 +166,6 @@ export function onConfigurationChange(listener: () => void): () => void {
 }
 
 function stripUndefined(config: LongshoreConfig): Record<string, unknown> {
-  if (config === null || typeof config !== 'object') return config as never;
+  if (config === null || typeof config !== 'object') return config;
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
 }

@@ -4,14 +4,46 @@ export interface LongshoreErrorOptions {
   cause?: unknown;
 }
 
+/** Every `code` a LongshoreError can carry. */
+export type LongshoreErrorCode =
+  // Input, the Docker engine, the container and its streams, the task (core)
+  | 'ERR_INVALID_INPUT'
+  | 'ERR_DOCKER_ENGINE'
+  | 'ERR_IMAGE_PULL'
+  | 'ERR_IMAGE_NOT_FOUND'
+  | 'ERR_CONTAINER_START'
+  | 'ERR_CONTAINER_EXIT'
+  | 'ERR_STREAM'
+  | 'ERR_TASK_CANCELLED'
+  | 'ERR_RESULT_HOOK'
+  | 'ERR_CLEANUP'
+  | 'ERR_TIMEOUT'
+  // Celery: the broker, the protocol, remote tasks, limits and retries
+  | 'ERR_BROKER_CONNECTION'
+  | 'ERR_PROTOCOL'
+  | 'ERR_REMOTE_TASK'
+  | 'ERR_NOT_REGISTERED'
+  | 'ERR_SOFT_TIME_LIMIT'
+  | 'ERR_TIME_LIMIT'
+  | 'ERR_RETRY'
+  | 'ERR_MAX_RETRIES'
+  // Girder
+  | 'ERR_GIRDER_HTTP'
+  | 'ERR_GIRDER_UNREACHABLE'
+  | 'ERR_GIRDER_CONFIG'
+  | 'ERR_GIRDER_TRANSFER'
+  | 'ERR_GIRDER_UPLOAD'
+  // The monitor
+  | 'ERR_MONITOR_STORE';
+
 /**
  * The root of every error longshore raises. `code` is stable and meant for programs;
  * the message is for people and never carries a secret.
  */
 export class LongshoreError extends Error {
-  readonly code: string;
+  readonly code: LongshoreErrorCode;
 
-  constructor(code: string, message: string, options: LongshoreErrorOptions = {}) {
+  constructor(code: LongshoreErrorCode, message: string, options: LongshoreErrorOptions = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -162,6 +194,7 @@ function describeValue(value: unknown): string {
     const json = JSON.stringify(value);
     return json.length > 200 ? `${json.slice(0, 200)}…` : json;
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- last resort for what JSON cannot encode (a BigInt, a cycle)
     return String(value);
   }
 }

@@ -89,7 +89,10 @@ function mergeCreateOptions(
   };
   const host = { ...(body.HostConfig as Record<string, unknown>) };
   for (const [key, value] of Object.entries(extraHost ?? {})) {
-    host[key] = key === 'Mounts' && Array.isArray(value) ? [...(host.Mounts as unknown[]), ...value] : value;
+    host[key] =
+      key === 'Mounts' && Array.isArray(value)
+        ? [...(host.Mounts as unknown[]), ...(value as unknown[])]
+        : value;
   }
   return {
     ...body,

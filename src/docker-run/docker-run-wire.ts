@@ -101,7 +101,7 @@ export function fromWireKwargs(kwargs: Record<string, unknown>): Record<string, 
     else rest[key] = value;
   }
   const extra = parseOrThrow(convertedSchema, rest, 'kwargs');
-  options.pullImage = extra.pull_image ?? (kwargs.pullImage as unknown) ?? true;
+  options.pullImage = extra.pull_image ?? kwargs.pullImage ?? true;
   if (extra.network_mode && options.network === undefined) options.network = extra.network_mode;
   if (extra.nano_cpus) options.cpus = extra.nano_cpus / 1e9;
   if (extra.cpus) options.cpus = extra.cpus;

@@ -103,7 +103,7 @@ export class DockerEngine {
 
   async createContainer(body: Record<string, unknown>): Promise<string> {
     try {
-      const container = await this.#docker.createContainer(body as Docker.ContainerCreateOptions);
+      const container = await this.#docker.createContainer(body);
       return container.id;
     } catch (error) {
       throw new ContainerStartError(`The engine refused to create the container: ${reason(error)}`, {

@@ -85,7 +85,7 @@ export async function runContainer(
     id,
     exitCode,
     stderrTail: output.stderrTail,
-    streamErrors: settled.flatMap((s) => (s.status === 'rejected' ? [s.reason] : [])),
+    streamErrors: settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : [])),
   };
 }
 

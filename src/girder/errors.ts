@@ -1,8 +1,8 @@
-import { LongshoreError, type LongshoreErrorOptions } from '../core/errors.js';
+import { LongshoreError, type LongshoreErrorCode, type LongshoreErrorOptions } from '../core/errors.js';
 
 /** Something went wrong between longshore and Girder (the root of the Girder phase's errors). */
 export class GirderError extends LongshoreError {
-  constructor(code: string, message: string, options: LongshoreErrorOptions = {}) {
+  constructor(code: LongshoreErrorCode, message: string, options: LongshoreErrorOptions = {}) {
     super(code, message, options);
   }
 }

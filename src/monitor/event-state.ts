@@ -120,7 +120,7 @@ export class EventState {
         const signum = event.signum;
         task.error =
           event.terminated === true
-            ? `terminated${signum !== undefined && signum !== null ? ` (signal ${String(signum)})` : ''}`
+            ? `terminated${typeof signum === 'number' || typeof signum === 'string' ? ` (signal ${signum})` : ''}`
             : event.expired === true
               ? 'expired'
               : 'revoked';

@@ -43,7 +43,7 @@ export async function wrapFifoFd(
     if (!stats.isFIFO()) throw new StreamError(`${hostPath} is not a FIFO`);
     // `onread` is a constructor option; Node 20's docs and @types/node list it under connect().
     const options = { fd, readable: direction === 'read', writable: direction === 'write', onread };
-    return new net.Socket(options as net.SocketConstructorOpts);
+    return new net.Socket(options);
   } catch (error) {
     closeQuietly(fd);
     if (error instanceof StreamError) throw error;

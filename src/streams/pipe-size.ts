@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { errnoCode } from './fifo-fd.js';
 
 /** A pipe's buffer when nobody changed it (Linux). */
@@ -27,10 +27,18 @@ let perlMissing = false;
 export function growPipe(fd: number): Promise<boolean> {
   if (perlMissing) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const child = spawn('perl', ['-e', SCRIPT], {
-      stdio: ['ignore', 'ignore', 'ignore', fd],
-      timeout: 5000,
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn('perl', ['-e', SCRIPT], {
+        stdio: ['ignore', 'ignore', 'ignore', fd],
+        timeout: 5000,
+      });
+    } catch {
+      // spawn throws for some errors (EBADF on a closed fd, say): the callers do not wait for
+      // this promise, so it must not reject.
+      resolve(false);
+      return;
+    }
     child.once('error', (error) => {
       if (errnoCode(error) === 'ENOENT') perlMissing = true;
       resolve(false);

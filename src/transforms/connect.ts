@@ -29,9 +29,9 @@ class NodeReadableSource implements StreamSource {
   opened = false;
   constructor(readonly stream: Readable) {}
 
-  async openSource(_io: StreamIO): Promise<Readable | null> {
+  openSource(_io: StreamIO): Promise<Readable | null> {
     this.opened = true;
-    return this.stream;
+    return Promise.resolve(this.stream);
   }
 
   describe(): string {
@@ -44,9 +44,9 @@ class NodeWritableSink implements StreamSink {
   opened = false;
   constructor(readonly stream: Writable) {}
 
-  async openSink(_io: StreamIO): Promise<Writable | null> {
+  openSink(_io: StreamIO): Promise<Writable | null> {
     this.opened = true;
-    return this.stream;
+    return Promise.resolve(this.stream);
   }
 
   describe(): string {

@@ -5,8 +5,8 @@ import type { StreamIO, StreamSource } from '../execution/endpoints.js';
 abstract class ContainerStdio implements StreamSource {
   protected abstract readonly stream: LogStream;
 
-  async openSource(io: StreamIO): Promise<Readable | null> {
-    return io.containerOutput(this.stream);
+  openSource(io: StreamIO): Promise<Readable | null> {
+    return Promise.resolve(io.containerOutput(this.stream));
   }
 
   describe(): string {

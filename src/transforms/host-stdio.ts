@@ -4,8 +4,8 @@ import type { StreamIO, StreamSink } from '../execution/endpoints.js';
 
 /** This process's standard output, as the sink of a `Connect`. It is never ended or closed. */
 export class HostStdOut implements StreamSink {
-  async openSink(_io: StreamIO): Promise<Writable | null> {
-    return createHostStdioSink('stdout');
+  openSink(_io: StreamIO): Promise<Writable | null> {
+    return Promise.resolve(createHostStdioSink('stdout'));
   }
 
   describe(): string {
@@ -15,8 +15,8 @@ export class HostStdOut implements StreamSink {
 
 /** This process's standard error, as the sink of a `Connect`. It is never ended or closed. */
 export class HostStdErr implements StreamSink {
-  async openSink(_io: StreamIO): Promise<Writable | null> {
-    return createHostStdioSink('stderr');
+  openSink(_io: StreamIO): Promise<Writable | null> {
+    return Promise.resolve(createHostStdioSink('stderr'));
   }
 
   describe(): string {

@@ -10,8 +10,8 @@ import type { Volume } from './volume.js';
 
 /** The task's progress: each line the container writes is a JSON `{current, total, message}`. */
 class ProgressSink implements StreamSink {
-  async openSink(io: StreamIO): Promise<Writable | null> {
-    return createProgressSink(io.reporter);
+  openSink(io: StreamIO): Promise<Writable | null> {
+    return Promise.resolve(createProgressSink(io.reporter));
   }
 
   describe(): string {

@@ -27,7 +27,7 @@ export interface PipelineDeps {
   /** The number of ETA tasks held changed: widen or narrow the prefetch window. */
   prefetchChanged(): void;
   /** Kills a task's containers at once. */
-  kill(taskId: string): Promise<void>;
+  kill: (taskId: string) => Promise<void>;
   /** Before a message delivered again runs: clear what a dead worker's attempt left (never throws). */
   redelivered?(request: TaskRequest): Promise<void>;
   logger: Logger;

@@ -113,7 +113,7 @@ describe('longshore client → longshore worker', () => {
     const queue = broker.queue('unknown');
     await broker.startWorker({ queues: [queue], concurrency: 1, hostname: broker.hostname('w') });
     configure({ broker: BROKER });
-    const unknown = new Task<[number], number>('lstest.not-there', async () => 0);
+    const unknown = new Task<[number], number>('lstest.not-there', () => Promise.resolve(0));
     const error = (await rejection(
       unknown.applyAsync([1], {}, { queue }).get({ timeout: 30_000 }),
     )) as RemoteTaskError;
@@ -173,8 +173,8 @@ describe('longshore client → longshore worker', () => {
     const channel = broker.admin.channel;
     await expect.poll(() => broker.admin.depth(queue), { timeout: 10_000 }).toBe(1);
     const message = await new Promise<import('../../src/celery/amqp/connection.js').DeliveredMessage>(
-      (resolve) => {
-        void channel.consume(queue, (m) => m && resolve(m), { noAck: true });
+      (resolve, reject) => {
+        channel.consume(queue, (m) => m && resolve(m), { noAck: true }).catch(reject);
       },
     );
     expect(message).toMatchObject({

@@ -141,17 +141,18 @@ describe('CeleryEventPublisher', () => {
     const published: { routingKey: string; body: Record<string, unknown>; properties: unknown }[] = [];
     const channel = {
       closed: false,
-      assertExchange: async () => undefined,
-      publish: async (_exchange: string, routingKey: string, body: Buffer, properties: unknown) => {
+      assertExchange: () => Promise.resolve(),
+      publish: (_exchange: string, routingKey: string, body: Buffer, properties: unknown) => {
         published.push({
           routingKey,
           body: JSON.parse(body.toString()) as Record<string, unknown>,
           properties,
         });
+        return Promise.resolve();
       },
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     };
-    const connection = { channel: async () => channel } as unknown as AmqpConnection;
+    const connection = { channel: () => Promise.resolve(channel) } as unknown as AmqpConnection;
     const publisher = new CeleryEventPublisher({
       hostname: 'w@h',
       clock: new LamportClock(),

@@ -222,7 +222,7 @@ describe('decoding the captured docker_run messages', () => {
     registry.register(GIRDER_TRANSFORM_CLASSES.GirderFileIdToStream, (_s, ctx) => ({
       kind: 'GirderFileIdToStream',
       gc: ctx.girderConnection('gc'),
-      openSource: async () => null,
+      openSource: () => Promise.resolve(null),
       describe: () => 'a Girder file',
     }));
     const [, kwargs] = registry.decode(capture.body) as [unknown[], Record<string, unknown[]>];

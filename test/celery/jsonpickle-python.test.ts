@@ -76,7 +76,7 @@ function registryWithGirderStubs() {
     const source: StreamSource & { fileId: string; gc: unknown } = {
       fileId: ctx.string('file_id'),
       gc: ctx.girderConnection('gc'),
-      openSource: async () => null,
+      openSource: () => Promise.resolve(null),
       describe: () => 'a Girder file',
     };
     return source;
@@ -332,7 +332,7 @@ describe('messages made by longshore, read by Python jsonpickle', () => {
       [`${ca}[13]._input._volume`, `${ca}[11]`],
       [`${ca}[13]._input._volume`, `${ca}[9]._volume`],
     ];
-    expect(pythonIs(text, pairs)).toEqual([...Array(13).fill(true), false, false, false]);
+    expect(pythonIs(text, pairs)).toEqual([...Array<boolean>(13).fill(true), false, false, false]);
     const shape = pythonRoundTrip(text).shape as { tuple: [unknown, Record<string, unknown>] };
     const kwargs = shape.tuple[1] as Record<string, { class?: string; attrs?: Record<string, unknown> }[]>;
     const args = kwargs.container_args as { class?: string; attrs?: Record<string, unknown> }[];

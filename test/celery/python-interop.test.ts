@@ -112,14 +112,12 @@ def request(self):
       broker.hostname('py'),
     );
     configure({ broker: BROKER });
-    const add = new Task<[number, number], number>('proj.add', async () => 0);
+    const add = new Task<[number, number], number>('proj.add', () => Promise.resolve(0));
     await expect(
       add.applyAsync([2, 40], {}, { queue, countdown: 0.2, expires: 60 }).get({ timeout: 60_000 }),
     ).resolves.toBe(42);
 
-    const boom = new Task<[string], never>('proj.boom', async () => {
-      throw new Error('not here');
-    });
+    const boom = new Task<[string], never>('proj.boom', () => Promise.reject(new Error('not here')));
     const error = (await rejection(
       boom.applyAsync(['bad input'], {}, { queue }).get({ timeout: 60_000 }),
     )) as RemoteTaskError;
@@ -128,7 +126,7 @@ def request(self):
     expect(error.traceback).toMatch(/Traceback[\s\S]*ValueError: bad input/);
 
     // amqplib would tag -1 as int8 and 300 as int16, which py-amqp misreads.
-    const request = new Task<[], unknown>('proj.request', async () => 0);
+    const request = new Task<[], unknown>('proj.request', () => Promise.resolve(0));
     const seen = await request
       .applyAsync(
         [],

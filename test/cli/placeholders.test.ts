@@ -19,7 +19,7 @@ import {
   parseContainerArgs,
 } from '../../src/cli/placeholders.js';
 
-const stdout: StreamSink = { openSink: async () => null, describe: () => 'test stdout' };
+const stdout: StreamSink = { openSink: () => Promise.resolve(null), describe: () => 'test stdout' };
 
 describe('parseArg', () => {
   it('leaves ordinary arguments alone', () => {

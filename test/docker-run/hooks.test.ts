@@ -40,7 +40,7 @@ describe('result hooks', () => {
       exitCode: outcome.exitCode,
       content: await readFile(await output.hostPath(ctx), 'utf8'),
     }));
-    const constant = recordingHook(async () => 42);
+    const constant = recordingHook(() => Promise.resolve(42));
     const result = await dockerRun
       .delay(CONFORMANCE, {
         containerArgs: ['write', '-m', 'hook input', '-p', output],
@@ -77,11 +77,9 @@ describe('result hooks', () => {
   });
 
   it('a failing hook fails the task with ResultHookError', async () => {
-    const ok = recordingHook(async () => 'fine');
-    const failing = recordingHook(async () => {
-      throw new Error('hook exploded');
-    });
-    const never = recordingHook(async () => 'unreached');
+    const ok = recordingHook(() => Promise.resolve('fine'));
+    const failing = recordingHook(() => Promise.reject(new Error('hook exploded')));
+    const never = recordingHook(() => Promise.resolve('unreached'));
     const handle = dockerRun.delay(CONFORMANCE, {
       containerArgs: ['stdio', '-m', 'x'],
       girderResultHooks: [ok, failing, never],
@@ -95,8 +93,8 @@ describe('result hooks', () => {
   });
 
   it('runOnFailure hooks run after a failed container; the ContainerExitError is not masked', async () => {
-    const onFailure = recordingHook(async () => 'cleaned up', true);
-    const onSuccessOnly = recordingHook(async () => 'unreached');
+    const onFailure = recordingHook(() => Promise.resolve('cleaned up'), true);
+    const onSuccessOnly = recordingHook(() => Promise.resolve('unreached'));
     const handle = dockerRun.delay(CONFORMANCE, {
       containerArgs: ['raise-exception'],
       girderResultHooks: [onSuccessOnly, onFailure],
@@ -111,9 +109,7 @@ describe('result hooks', () => {
   });
 
   it("a runOnFailure hook's own failure after a failed task is only a warning", async () => {
-    const failing = recordingHook(async () => {
-      throw new Error('could not clean up');
-    }, true);
+    const failing = recordingHook(() => Promise.reject(new Error('could not clean up')), true);
     const handle = dockerRun.delay(CONFORMANCE, {
       containerArgs: ['exit', '-c', '3'],
       girderResultHooks: [failing],
@@ -127,7 +123,7 @@ describe('result hooks', () => {
   });
 
   it('runOnFailure hooks see exitCode null when no container ran', async () => {
-    const onFailure = recordingHook(async () => undefined, true);
+    const onFailure = recordingHook(() => Promise.resolve(undefined), true);
     const error = await rejection(
       dockerRun
         .delay('longshore/does-not-exist:never', { pullImage: false, girderResultHooks: [onFailure] })

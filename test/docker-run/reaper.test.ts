@@ -37,7 +37,7 @@ async function startChild(tempRoot: string): Promise<{ child: ChildProcess; repo
     env: { ...process.env, LONGSHORE_TMP_ROOT: tempRoot },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const exited = once(child, 'exit').then(([code, signal]) => {
     throw new Error(`the child exited early (${String(code ?? signal)})`);
   });
@@ -65,7 +65,7 @@ describe('reapLeftovers', () => {
 
       const died = once(child, 'exit');
       process.kill(report.pid, 'SIGKILL');
-      const [, signal] = await died;
+      const [, signal] = (await died) as [number | null, NodeJS.Signals | null];
       expect(signal).toBe('SIGKILL');
 
       // What the crash left behind.
@@ -94,11 +94,11 @@ describe('reapLeftovers', () => {
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = await once(child, 'exit');
+    const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
     const { containerId } = JSON.parse(output) as { containerId: string };
     try {
-      const result = await reapLeftovers(defaultEngine(), process.env.LONGSHORE_TMP_ROOT!);
+      const result = await reapLeftovers(defaultEngine(), process.env.LONGSHORE_TMP_ROOT);
       expect(result.containers).not.toContain(containerId);
       expect(await containerExists(containerId)).toBe(true);
     } finally {

@@ -302,7 +302,7 @@ describe('a Girder job created by a longshore client (girderJob* options)', () =
       pullImage: false,
       containerArgs: ['sleep', '-s', '2'],
       girderJobTitle: 'cancelled meanwhile',
-      girderResultHooks: [{ run: async () => 'pushed' }],
+      girderResultHooks: [{ run: () => Promise.resolve('pushed') }],
     });
     const created = (await handle.job)!;
     await waitForRunningTaskContainer(handle.id);

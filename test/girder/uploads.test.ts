@@ -152,7 +152,7 @@ function errorChain(error: unknown): unknown[] {
   return chain;
 }
 
-async function expectNoToken(error: unknown, handle?: TaskHandle<unknown>): Promise<void> {
+function expectNoToken(error: unknown, handle?: TaskHandle<unknown>): void {
   for (const e of errorChain(error)) {
     expect(String(e)).not.toContain(girder.token);
     expect((e as Error).stack ?? '').not.toContain(girder.token);
@@ -319,7 +319,7 @@ describe('GirderUploadVolumePathToItem', () => {
     expect(cause.message).toContain(
       `Could not upload out.txt to item ${missing}: Girder GET item/${missing}/files`,
     );
-    await expectNoToken(error, run);
+    expectNoToken(error, run);
   });
 
   it("another user's item: a 403 that names the upload and never shows the token", async () => {
@@ -357,7 +357,7 @@ describe('GirderUploadVolumePathToItem', () => {
     const gc = thrown(
       () =>
         new GirderUploadVolumePathToItem(out, 'a'.repeat(24), {
-          gc: { apiUrl: 'http://x', token: 'plain-object-secret' } as never,
+          gc: { apiUrl: 'http://x', token: 'plain-object-secret' },
         }),
     ) as ValidationError;
     expect(gc.field).toBe('gc');
@@ -605,7 +605,7 @@ describe('GirderUploadStream', () => {
     expect(error).toBeInstanceOf(GirderHttpError);
     expect(error.message).toContain(`Could not upload x.txt to item ${missing}`);
     expect(watched.stdout).toBe('');
-    await expectNoToken(error, run);
+    expectNoToken(error, run);
   });
 
   it('a chunk Girder refuses fails the task with a typed error, and the container is not left hanging', async () => {
@@ -630,7 +630,7 @@ describe('GirderUploadStream', () => {
     expect(http.message).toContain(`Could not upload r.txt to item ${item._id}`);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(girder.server.listFiles(item._id)).toEqual([]);
-    await expectNoToken(error, run);
+    expectNoToken(error, run);
   });
 
   it('a 5xx on a streamed chunk is not retried (a stream cannot be replayed): a GirderUploadError says so', async () => {
@@ -659,7 +659,7 @@ describe('GirderUploadStream', () => {
     expect((upload.cause as GirderHttpError).status).toBe(503);
     // The unfinished upload was dropped from the server.
     expect(girder.server.requests.at(-1)).toMatchObject({ method: 'DELETE' });
-    await expectNoToken(error, run);
+    expectNoToken(error, run);
   });
 
   it('a stream longer than its announced size fails with a typed error', async () => {

@@ -126,7 +126,10 @@ describe('the dashboard in Chromium', () => {
       const rowIds = (): Promise<(string | null)[]> =>
         page
           .locator(testid('task-row'))
-          .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task-id')));
+          // The rows are DOM elements, which this project's lib (no DOM) does not describe.
+          .evaluateAll((rows: { getAttribute(name: string): string | null }[]) =>
+            rows.map((r) => r.getAttribute('data-task-id')),
+          );
       await page.fill(testid('filter-text'), hostname);
       await expect.poll(rowIds).toEqual([second.id, first.id]);
       await page.selectOption(testid('filter-state'), 'REVOKED');

@@ -286,7 +286,7 @@ function toDelivered(raw: amqplib.ConsumeMessage): DeliveredMessage {
     routingKey: raw.fields.routingKey,
     contentType: p.contentType as string | undefined,
     contentEncoding: p.contentEncoding as string | undefined,
-    headers: (p.headers ?? {}) as Record<string, unknown>,
+    headers: p.headers ?? {},
     correlationId: p.correlationId as string | undefined,
     replyTo: p.replyTo as string | undefined,
     priority: p.priority as number | undefined,

@@ -8,7 +8,7 @@ export interface TaskEmbed {
   callbacks: unknown[] | null;
   errbacks: unknown[] | null;
   chain: unknown[] | null;
-  chord: unknown | null;
+  chord: unknown;
 }
 
 export const EMPTY_EMBED: TaskEmbed = { callbacks: null, errbacks: null, chain: null, chord: null };

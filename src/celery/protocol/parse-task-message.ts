@@ -173,7 +173,7 @@ function parseBody(
   if (!result.success) {
     throw new ProtocolError('The message body is not [args (a list), kwargs (a dict), embed (a dict)]');
   }
-  return result.data as [unknown[], Record<string, unknown>, unknown];
+  return result.data;
 }
 
 function time(text: string | null | undefined, field: string): Date | undefined {

@@ -54,6 +54,7 @@ export function pyRepr(value: unknown, depth = 0): string {
       return `{${entries.join(', ')}}`;
     }
     const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the default '[object …]' form is caught just below
     const text = String(value);
     return text.startsWith('[object') ? `<${name} object>` : `<${name}: ${text}>`;
   }

@@ -94,7 +94,7 @@ export class PythonClassRegistry {
     for (
       let proto = Object.getPrototypeOf(obj) as object | null;
       proto;
-      proto = Object.getPrototypeOf(proto)
+      proto = Object.getPrototypeOf(proto) as object | null
     ) {
       const encode = this.#encoders.get(proto);
       if (encode !== undefined) return encode(obj, path);

@@ -133,8 +133,10 @@ export function printable(value: unknown, depth = 0): unknown {
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, printable(v, depth + 1)]),
     );
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only an object with a toString of its own
   if (typeof value === 'object' && value.toString !== Object.prototype.toString) return String(value);
   if (typeof value === 'function') return `<function ${value.name || 'anonymous'}>`;
   if (typeof value === 'object') return `<${value.constructor?.name ?? 'object'}>`;
-  return String(value);
+  // What is left: a bigint or a symbol.
+  return (value as bigint | symbol).toString();
 }

@@ -179,7 +179,8 @@ function stripAxios(error: unknown): Error {
   if (error instanceof AxiosError) {
     const plain = new Error(redact(error.message)) as NodeJS.ErrnoException;
     if (error.code) plain.code = error.code;
-    const inner = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+    const cause: NodeJS.ErrnoException | undefined = error.cause;
+    const inner = cause?.code;
     if (inner) plain.code = inner;
     return plain;
   }

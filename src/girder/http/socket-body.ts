@@ -57,6 +57,7 @@ export function sendForSocket(
       request.signal?.removeEventListener('abort', onAbort);
       socket.setTimeout(0);
       if (error !== undefined || !value?.data) socket.destroy();
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort's reason goes on as the signal holds it
       if (error !== undefined) reject(error);
       else resolve(value!);
     };

@@ -111,7 +111,7 @@ export class KnownSizeUploadSink extends Writable {
     this.#abort.abort(error ?? new GirderUploadError(`${this.#action}: the stream was closed`));
     this.#chunk?.body.destroy();
     if (this.#file || this.#uploadId === undefined || !reachable(error)) return callback(error);
-    abandonUpload(this.#client, this.#uploadId).then(() => callback(error));
+    void abandonUpload(this.#client, this.#uploadId).then(() => callback(error));
   }
 
   async #spliceFrom(

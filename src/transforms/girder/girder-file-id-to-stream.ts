@@ -34,8 +34,8 @@ export class GirderFileIdToStream implements StreamSource {
     return new BoundFileStream(client, file);
   }
 
-  async openSource(_io: StreamIO): Promise<Readable | null> {
-    throw new Error('GirderFileIdToStream opens only through a Connect');
+  openSource(_io: StreamIO): Promise<Readable | null> {
+    return Promise.reject(new Error('GirderFileIdToStream opens only through a Connect'));
   }
 
   describe(): string {
@@ -53,8 +53,8 @@ class BoundFileStream implements StreamSource {
     readonly file: GirderFile,
   ) {}
 
-  async openSource(io: StreamIO): Promise<Readable | null> {
-    return openFileDownload(this.client, this.file, { signal: io.signal });
+  openSource(io: StreamIO): Promise<Readable | null> {
+    return Promise.resolve(openFileDownload(this.client, this.file, { signal: io.signal }));
   }
 
   describe(): string {

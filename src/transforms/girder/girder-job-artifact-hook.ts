@@ -48,6 +48,7 @@ export abstract class JobArtifactHook implements ResultHook {
   protected abstract hostPath(ctx: TaskContext): Promise<string>;
 
   /** A task without Girder or without a job fails before its container runs. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so that these checks reject rather than throw
   async prepare(ctx: TaskContext): Promise<void> {
     ctx.girder(this.gc);
     artifactJobId(ctx, this.jobId);

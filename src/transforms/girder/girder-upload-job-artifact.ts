@@ -16,8 +16,8 @@ export class GirderUploadJobArtifact extends JobArtifactHook {
     this.path = checkAbsoluteHostPath('path', path);
   }
 
-  protected override async hostPath(_ctx: TaskContext): Promise<string> {
-    return this.path;
+  protected override hostPath(_ctx: TaskContext): Promise<string> {
+    return Promise.resolve(this.path);
   }
 
   override toString(): string {

@@ -85,8 +85,8 @@ export class GirderUploadStream implements StreamSink {
     return new BoundUploadStream(this, client, ctx, this.#action());
   }
 
-  async openSink(_io: StreamIO): Promise<Writable | null> {
-    throw new Error('GirderUploadStream opens only through a Connect');
+  openSink(_io: StreamIO): Promise<Writable | null> {
+    return Promise.reject(new Error('GirderUploadStream opens only through a Connect'));
   }
 
   /** The Girder file this stream makes, for the task's messages. */

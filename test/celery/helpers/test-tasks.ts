@@ -13,6 +13,7 @@ export const sleepTask = app.task('lstest.sleep', async (ctx, ms: number) => {
       'abort',
       () => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort's reason, as the signal holds it
         reject(ctx.signal.reason);
       },
       { once: true },

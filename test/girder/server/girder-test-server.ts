@@ -119,7 +119,7 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
 
   getDoc(collection: CollectionName, id: string): Doc | undefined {
     const doc = this.state.store.get(collection, id.toLowerCase());
-    return doc ? (structuredClone(doc) as Doc) : undefined;
+    return doc ? structuredClone(doc) : undefined;
   }
 
   listFiles(itemId: string): Doc[] {

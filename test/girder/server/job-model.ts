@@ -8,7 +8,7 @@ import { ValidationError } from './errors.js';
 import { newObjectId } from './ids.js';
 import { parsePythonInt } from './params.js';
 import { AccessType } from './permissions.js';
-import type { Doc, JobDoc, UserDoc } from './store.js';
+import type { JobDoc, UserDoc } from './store.js';
 import { createToken } from './token-model.js';
 
 export const JobStatus = { INACTIVE: 0, QUEUED: 1, RUNNING: 2, SUCCESS: 3, ERROR: 4, CANCELED: 5 } as const;
@@ -248,6 +248,6 @@ export async function cancelJob(server: ServerState, job: JobDoc): Promise<JobDo
     updateJob(server, job, { status: CANCELING });
     revoke = true;
   }
-  if (revoke && server.onJobCancel) await server.onJobCancel(structuredClone(job) as Doc);
+  if (revoke && server.onJobCancel) await server.onJobCancel(structuredClone(job));
   return job;
 }

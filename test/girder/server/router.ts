@@ -11,10 +11,8 @@ export type Access =
   /** access.token; `required` also demands the scope of the token itself. */
   | { kind: 'token'; scope?: string; required?: boolean };
 
-export type Handler = (
-  ctx: RequestContext,
-  args: Readonly<Record<string, string>>,
-) => Promise<unknown> | unknown;
+/** Returns the answer's body, or a promise of it. */
+export type Handler = (ctx: RequestContext, args: Readonly<Record<string, string>>) => unknown;
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';

@@ -1,6 +1,7 @@
 // The monitor as its clients see it: its JSON API over fetch and its WebSocket, plus polling for
 // what a test waits for (the WebSocket test does not poll).
 import WebSocket from 'ws';
+import { messageOf } from '../../../src/core/errors.js';
 import type { LiveMessage } from '../../../src/monitor/live-updates.js';
 import type { TaskRecord, TaskWithLog, WorkerRecord } from '../../../src/monitor/task-record.js';
 
@@ -53,7 +54,7 @@ export async function until<T>(
       last = error;
     }
     if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${messageOf(last)})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -95,7 +96,8 @@ export class LiveClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as LiveMessage);
+      // A text frame, as a Buffer (ws's default binaryType).
+      this.messages.push(JSON.parse((data as Buffer).toString('utf8')) as LiveMessage);
       for (const listener of this.#listeners) listener();
     });
   }
