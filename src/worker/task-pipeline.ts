@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import { TaskCancelledError, messageOf } from '../core/errors.js';
 import type { AmqpChannel, DeliveredMessage } from '../celery/amqp/connection.js';
-import { MaxRetriesExceededError, TaskNotRegisteredError, type Retry } from '../celery/errors.js';
+import { MaxRetriesExceededError, TaskNotRegisteredError } from '../celery/errors.js';
 import {
   parseTaskMessage,
   type TaskEnvelope,
@@ -11,12 +11,24 @@ import { ProtocolError } from '../core/protocol-error.js';
 import type { TaskRegistry } from '../app/task-registry.js';
 import { decodeGirderWorkerText } from '../girder-worker/classes/index.js';
 import type { RevokedDetails, TaskRef } from '../celery/events/event-sink.js';
-import { signalNumber, type OutcomeReporter } from './outcome-reporter.js';
+import type { OutcomeReporter } from './outcome-reporter.js';
 import { newWorkerRequest, type Delivery, type RequestBook, type WorkerRequest } from './request-book.js';
 import type { RevokedSet } from './revoked-set.js';
 import { TaskOutputBatcher } from './task-output-batcher.js';
 import { WorkerShutdownReason } from '../app/worker-task.js';
 import { runRequest } from './run-request.js';
+import {
+  attemptKey,
+  attemptKeyOfHeaders,
+  decideAfterRun,
+  decideArrival,
+  decideBeforeRun,
+  decideRevoke,
+  decideUnreadable,
+  DoneOnLostChannel,
+  revokedOrExpired,
+  type Settlement,
+} from './settle-decision.js';
 
 export interface PipelineDeps {
   concurrency: number;
@@ -34,14 +46,13 @@ export interface PipelineDeps {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const MAX_DONE_REMEMBERED = 10_000;
-const DONE_REMEMBERED_MS = 3_600_000;
 
 /**
  * What happens to each task message: read and check it (bad messages, unknown tasks, revoked
  * and expired ones end at once, acknowledged, with a result), hold it until its ETA, wait for a
  * free slot, run it, report the outcome through the rpc:// backend, and only then acknowledge
- * it (acks late: a task whose worker dies is delivered again).
+ * it (acks late: a task whose worker dies is delivered again). The decisions are settle-decision.ts's;
+ * this carries them out on the broker, the request book and the reporter.
  */
 export class TaskPipeline {
   readonly #deps: PipelineDeps;
@@ -50,8 +61,8 @@ export class TaskPipeline {
   readonly #idle = new Set<() => void>();
   /** Tasks finished, by name (for stats). */
   readonly totals = new Map<string, number>();
-  /** Task attempts finished while their channel was lost (no ack could be sent): `id:retries` → when. */
-  readonly #doneOnLostChannel = new Map<string, number>();
+  /** Task attempts finished while their channel was lost (no ack could be sent). */
+  readonly #doneOnLostChannel = new DoneOnLostChannel();
 
   constructor(deps: PipelineDeps) {
     this.#deps = deps;
@@ -86,27 +97,37 @@ export class TaskPipeline {
           e.delivery.channel !== delivery.channel,
       );
     if (running) await running.done;
-    if (running || (delivery.message.redelivered && this.#doneOnLostChannel.has(key))) {
-      this.#doneOnLostChannel.delete(key);
+    const task = this.#deps.registry.get(request.name);
+    const decision = decideArrival({
+      ranOnOtherChannel: running !== undefined,
+      redelivered: delivery.message.redelivered,
+      doneOnLostChannel: this.#doneOnLostChannel.has(key),
+      registered: task !== undefined,
+      revoked: this.#deps.revoked.has(request.id),
+      expires: request.expires?.getTime(),
+      eta: request.eta?.getTime(),
+      now: Date.now(),
+    });
+    if (decision.kind === 'already-run') {
+      this.#doneOnLostChannel.forget(key);
       this.#deps.logger.info(
         { taskId: request.id },
         `Task ${request.name}[${request.id}] delivered again after a reconnect: already run here`,
       );
-      this.#settle(delivery, 'ack');
+      this.#settle(delivery, decision.settle);
       return;
     }
     this.#deps.report.received(request);
-    const task = this.#deps.registry.get(request.name);
-    if (!task) {
+    // `!task` is the same test as 'not-registered'; it narrows the type.
+    if (decision.kind === 'not-registered' || !task) {
       const ref: TaskRef = { id: request.id, name: request.name, request };
       await this.#deps.report.failed(request, ref, new TaskNotRegisteredError(request.name));
       this.#settle(delivery, 'ack');
       return;
     }
     const entry = newWorkerRequest(request, task, delivery);
-    if (this.#dropIfRevokedOrExpired(entry)) return;
-    const eta = request.eta?.getTime();
-    if (eta !== undefined && eta > Date.now()) this.#schedule(entry, eta);
+    if (decision.kind === 'revoked') this.#drop(entry, decision.expired);
+    else if (decision.kind === 'schedule') this.#schedule(entry, decision.eta);
     else this.#enqueue(entry);
   }
 
@@ -157,8 +178,17 @@ export class TaskPipeline {
 
   async #execute(entry: WorkerRequest): Promise<void> {
     const { request } = entry;
-    if (this.#dropIfRevokedOrExpired(entry)) return;
-    if (request.delivery.redelivered) await this.#deps.redelivered?.(request);
+    const before = decideBeforeRun({
+      revoked: this.#deps.revoked.has(request.id),
+      expires: request.expires?.getTime(),
+      now: Date.now(),
+      redelivered: request.delivery.redelivered,
+    });
+    if (before.kind === 'revoked') {
+      this.#drop(entry, before.expired);
+      return;
+    }
+    if (before.clearLeftovers) await this.#deps.redelivered?.(request);
     const report = this.#deps.report;
     await report.started(request);
     // Progress and output go out as events (for monitors and `longshore submit --wait`), batched.
@@ -173,54 +203,57 @@ export class TaskPipeline {
     }).finally(() => output.close());
     const runtime = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const ref: TaskRef = { id: request.id, name: request.name, request };
-    switch (outcome.kind) {
-      case 'success':
+    const decision = decideAfterRun(outcome, request.retries);
+    switch (decision.kind) {
+      case 'succeeded':
         try {
-          await report.succeeded(request, outcome.value, runtime);
+          await report.succeeded(request, decision.value, runtime);
         } catch (error) {
           if (!(error instanceof ProtocolError)) throw error;
           await report.failed(request, ref, error);
         }
-        this.#settle(entry.delivery, 'ack');
         break;
-      case 'failure':
-        await report.failed(request, ref, outcome.error);
-        this.#settle(entry.delivery, 'ack');
+      case 'failed':
+        await report.failed(request, ref, decision.error);
         break;
+      case 'retries-exhausted': {
+        const { retry } = decision;
+        const error = new MaxRetriesExceededError(request.name, request.id, retry.maxRetries, {
+          cause: retry,
+        });
+        await report.failed(request, ref, retry.cause ?? error);
+        break;
+      }
       case 'retry':
-        await this.#retry(entry, ref, outcome.retry);
+        await report.retried(request, entry.delivery.message, decision.retry);
         break;
       case 'revoked':
-        await this.#revoked(entry, {
-          terminated: true,
-          signum: signalNumber(outcome.signal),
-          expired: false,
-        });
+        await report.revoked(request, decision.details);
         break;
-      case 'shutdown':
+      case 'requeue':
         report.rejected(ref, true, 'stopped by the shutdown: given back to the queue');
-        this.#settle(entry.delivery, 'requeue');
         break;
     }
+    this.#settle(entry.delivery, decision.settle);
     this.totals.set(request.name, (this.totals.get(request.name) ?? 0) + 1);
-  }
-
-  async #retry(entry: WorkerRequest, ref: TaskRef, retry: Retry): Promise<void> {
-    const { request } = entry;
-    if (request.retries >= retry.maxRetries) {
-      const error = new MaxRetriesExceededError(request.name, request.id, retry.maxRetries, { cause: retry });
-      await this.#deps.report.failed(request, ref, retry.cause ?? error);
-    } else {
-      await this.#deps.report.retried(request, entry.delivery.message, retry);
-    }
-    this.#settle(entry.delivery, 'ack');
   }
 
   /** Revoked (by id) or expired before it ran: REVOKED, acknowledged, not run. */
   #dropIfRevokedOrExpired(entry: WorkerRequest): boolean {
     const { request } = entry;
-    const expired = request.expires !== undefined && request.expires.getTime() <= Date.now();
-    if (!expired && !this.#deps.revoked.has(request.id)) return false;
+    const dropped = revokedOrExpired({
+      revoked: this.#deps.revoked.has(request.id),
+      expires: request.expires?.getTime(),
+      now: Date.now(),
+    });
+    if (!dropped) return false;
+    this.#drop(entry, dropped.expired);
+    return true;
+  }
+
+  /** REVOKED (after the task's own `dropped`), acknowledged, never run. */
+  #drop(entry: WorkerRequest, expired: boolean): void {
+    const { request } = entry;
     this.#deps.book.remove(entry);
     void (async () => {
       // Celery's task_revoked comes first, so that whoever sees REVOKED sees its Girder job ended.
@@ -229,7 +262,6 @@ export class TaskPipeline {
         .catch(() => undefined);
       await this.#revoked(entry, { terminated: false, signum: null, expired });
     })().catch(() => undefined);
-    return true;
   }
 
   async #revoked(entry: WorkerRequest, details: RevokedDetails): Promise<void> {
@@ -243,6 +275,7 @@ export class TaskPipeline {
     envelope: TaskEnvelope | undefined,
     error: Error,
   ): Promise<void> {
+    const decision = decideUnreadable(envelope !== undefined);
     if (envelope) {
       const ref: TaskRef = { id: envelope.id, name: envelope.name };
       await this.#deps.report.failed({ id: envelope.id, replyTo: envelope.replyTo }, ref, error);
@@ -253,11 +286,11 @@ export class TaskPipeline {
         `Dropped a message that is no task (no id): ${messageOf(error)}`,
       );
     }
-    this.#settle(delivery, 'ack');
+    this.#settle(delivery, decision.settle);
   }
 
   /** Acks (or gives back) a delivery once; false when its channel is gone (it comes again). */
-  #settle(delivery: Delivery, how: 'ack' | 'requeue'): void {
+  #settle(delivery: Delivery, how: Settlement): void {
     if (this.#settled.has(delivery)) return;
     this.#settled.add(delivery);
     const tag = delivery.message.deliveryTag;
@@ -265,16 +298,10 @@ export class TaskPipeline {
       delivery.channel.nack(tag, true);
       return;
     }
-    const { id, retries } = delivery.message.headers;
-    if (!delivery.channel.ack(tag) && typeof id === 'string') {
-      // Its channel is gone, so the broker will deliver it again: remember that it is done.
-      this.#doneOnLostChannel.set(attemptKey(id, typeof retries === 'number' ? retries : 0), Date.now());
-      for (const [old, at] of this.#doneOnLostChannel) {
-        if (this.#doneOnLostChannel.size <= MAX_DONE_REMEMBERED && Date.now() - at < DONE_REMEMBERED_MS)
-          break;
-        this.#doneOnLostChannel.delete(old);
-      }
-    }
+    if (delivery.channel.ack(tag)) return;
+    // Its channel is gone, so the broker will deliver it again: remember that it is done.
+    const key = attemptKeyOfHeaders(delivery.message.headers);
+    if (key !== undefined) this.#doneOnLostChannel.remember(key, Date.now());
   }
 
   /**
@@ -286,20 +313,34 @@ export class TaskPipeline {
     for (const id of ids) {
       this.#deps.revoked.add(id);
       for (const entry of this.#deps.book.find(id)) {
-        if (entry.state !== 'active') {
-          const wasScheduled = entry.state === 'scheduled';
-          this.#dropIfRevokedOrExpired(entry);
-          if (wasScheduled) this.#deps.prefetchChanged();
-        } else if (entry.controller.signal.aborted) {
-          continue;
-        } else if (terminate) {
-          entry.terminated = { signal };
-          entry.controller.abort(new TaskCancelledError(`The task was revoked (terminated with ${signal})`));
-          if (/^(SIG)?KILL$|^9$/i.test(signal)) this.#deps.kill(id).catch(() => undefined);
-          terminated.push(id);
-        } else if (entry.task.stopsOnRevoke?.(entry.request)) {
-          entry.terminated = { signal: 'SIGTERM' };
-          entry.controller.abort(new TaskCancelledError('The task was revoked'));
+        const action = decideRevoke({
+          state: entry.state,
+          stopping: entry.controller.signal.aborted,
+          terminate,
+          signal,
+          stopsOnRevoke: entry.state === 'active' && (entry.task.stopsOnRevoke?.(entry.request) ?? false),
+        });
+        switch (action.kind) {
+          case 'drop': {
+            const wasScheduled = entry.state === 'scheduled';
+            this.#dropIfRevokedOrExpired(entry);
+            if (wasScheduled) this.#deps.prefetchChanged();
+            break;
+          }
+          case 'terminate':
+            entry.terminated = { signal: action.signal };
+            entry.controller.abort(
+              new TaskCancelledError(`The task was revoked (terminated with ${action.signal})`),
+            );
+            if (action.killNow) this.#deps.kill(id).catch(() => undefined);
+            terminated.push(id);
+            break;
+          case 'stop':
+            entry.terminated = { signal: action.signal };
+            entry.controller.abort(new TaskCancelledError('The task was revoked'));
+            break;
+          case 'none':
+            break;
         }
       }
     }
@@ -344,9 +385,4 @@ export class TaskPipeline {
       this.#idle.add(done);
     });
   }
-}
-
-/** One attempt of a task: a retry is the same id with the next retries count. */
-function attemptKey(id: string, retries: number): string {
-  return `${id}:${retries}`;
 }

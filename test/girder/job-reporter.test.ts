@@ -6,6 +6,7 @@ import { ContainerExitError, StreamError } from '../../src/index.js';
 import { GirderJobReporter } from '../../src/girder-worker/job/job-reporter.js';
 import { JobStatus } from '../../src/girder-worker/job/job-status.js';
 import { sleep } from '../helpers/docker.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { useGirder } from './helpers/girder.js';
 import type { Doc } from './server/index.js';
 
@@ -135,7 +136,7 @@ describe('GirderJobReporter', () => {
     const { job, spec } = newJob();
     const r = reporter(spec);
     r.start();
-    await sleep(100);
+    await waitFor(() => r.jobStatus === JobStatus.RUNNING);
     // Girder's cancel: the job goes CANCELING (the revoke is not sent here).
     const cancel = await fetch(`${girder.server.apiUrl}/job/${job._id}/cancel`, {
       method: 'PUT',
@@ -158,7 +159,10 @@ describe('GirderJobReporter', () => {
     girder.server.faults.failNext({ method: 'PUT', path: new RegExp(`^/job/${job._id}$`) }, 500, 6);
     r.start();
     r.log({ stream: 'stdout', text: 'first\n' });
-    await sleep(1500);
+    // All six failures answered: RUNNING and the update carrying 'first' have been given up.
+    const failed = () =>
+      girder.server.requests.filter((q) => q.path === `/job/${job._id}` && q.status === 500).length;
+    await waitFor(() => failed() >= 6);
     r.log({ stream: 'stdout', text: 'second\n' });
     await r.end({ kind: 'success' });
     expect(warnings).toHaveLength(1);

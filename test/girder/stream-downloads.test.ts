@@ -16,6 +16,7 @@ import { copyDirectly } from '../../src/streams/direct-copy.js';
 import { openFifoWriter } from '../../src/streams/fifo-writer.js';
 import { makeFifo } from '../../src/streams/make-fifo.js';
 import { expectFdsBackTo, liveChildren, openFdCount } from '../helpers/leaks.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { useGirder } from './helpers/girder.js';
 
 const MiB = 1024 * 1024;
@@ -140,7 +141,8 @@ describe('GirderFileIdToStream into a FIFO, by splice', () => {
     const sink = await openFifoWriter(container.fifo, { containerExited: container.exited });
     const cancel = new AbortController();
     const copying = copyDirectly(openFileDownload(client(), file), sink!, cancel.signal);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The splice child is up and the reader idles: the copy can only wait for room now.
+    await waitFor(() => liveChildren().includes('perl') && liveChildren().includes('sleep'));
     expect(liveChildren()).toContain('perl');
     cancel.abort(new Error('cancelled by the test'));
     const error = await copying.catch((e: unknown) => e);

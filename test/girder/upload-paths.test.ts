@@ -17,6 +17,7 @@ import { copyDirectly } from '../../src/streams/direct-copy.js';
 import { openFifoReader } from '../../src/streams/fifo-reader.js';
 import { makeFifo } from '../../src/streams/make-fifo.js';
 import { liveChildren } from '../helpers/leaks.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { useGirder } from './helpers/girder.js';
 
 const MiB = 1024 * 1024;
@@ -123,13 +124,10 @@ describe('a host file into Girder, by sendfile', () => {
     const { item } = girder.item(`sendfile-${count++}`);
     girder.server.clearRequests();
     // The second chunk request is refused with a 503 (after its body was drained).
-    let seen = 0;
     const match = { method: 'POST', path: /^\/file\/chunk$/ };
     const uploading = uploadFileToItem(client(), item._id, file);
-    while (seen < 1) {
-      seen = chunkRequests().length;
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // Every millisecond: the fault must be set between the first chunk's request and the second's.
+    await waitFor(() => chunkRequests().length >= 1, { intervalMs: 1 });
     girder.server.faults.failNext(match, 503, 1);
     const uploaded = await uploading;
     // equals(), not toEqual: a deep comparison of megabytes walks every index.
@@ -145,8 +143,9 @@ describe('a host file into Girder, by sendfile', () => {
     const { item } = girder.item(`sendfile-${count++}`);
     // The first chunk is held back while the file is cut short under it.
     girder.server.faults.delay({ method: 'POST', path: /^\/file\/chunk$/ }, 400, 1);
+    const chunksBefore = chunkRequests().length;
     const uploading = uploadFileToItem(client(), item._id, file).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => chunkRequests().length > chunksBefore);
     await fs.promises.truncate(file, 2 * MiB + 3);
     const error = await uploading;
     expect(error).toBeInstanceOf(GirderUploadError);
@@ -175,7 +174,8 @@ describe('a host file into Girder, by sendfile', () => {
     const uploading = uploadFileToItem(client(), item._id, file, { signal: cancel.signal }).catch(
       (e: unknown) => e,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The first chunk is on its way (and held by the server) when the upload is cancelled.
+    await waitFor(() => chunkRequests().length > 0);
     const started = Date.now();
     cancel.abort(new Error('cancelled by the test'));
     const error = await uploading;
@@ -280,7 +280,8 @@ describe("a container's FIFO into Girder with a known size, by splice", () => {
       6 * MiB,
       cancel.signal,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // The feeder child waits on the pipe, and the container has gone quiet.
+    await waitFor(() => liveChildren().includes('perl') && liveChildren().includes('sleep'));
     cancel.abort(new Error('cancelled by the test'));
     const { result, kill } = await uploading;
     expect(String((result as Error).cause ?? result)).toContain('cancelled by the test');

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { StreamError } from '../core/errors.js';
 import { EventReporter } from '../execution/reporter.js';
 import type { StreamIO } from '../execution/endpoints.js';
@@ -160,7 +161,7 @@ describe('copyDirectly (a host file into a FIFO, by a cat child)', () => {
     const sink = await openFifoWriter(fifo, { containerExited: reader.exited });
     const stop = new AbortController();
     const copying = copyDirectly(await openHostFileReader(file), sink!, stop.signal);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => children().includes('cat'));
     expect(children()).toContain('cat');
     stop.abort(new Error('abandoned by the test'));
     await expect(copying).rejects.toThrow(/Stream stopped: abandoned by the test/);
