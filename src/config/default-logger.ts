@@ -1,3 +1,4 @@
+import { messageOf } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { getConfiguration, onConfigurationChange } from './configuration.js';
 
@@ -9,8 +10,14 @@ let logger: Logger | undefined;
  */
 export function defaultLogger(): Logger {
   if (!logger) {
-    const { logLevel, logFormat } = getConfiguration();
-    logger = createLogger({ level: logLevel, format: logFormat });
+    try {
+      const { logLevel, logFormat } = getConfiguration();
+      logger = createLogger({ level: logLevel, format: logFormat });
+    } catch (error) {
+      // A bad setting elsewhere must not take the logger down with it: it is said once, here.
+      logger = createLogger();
+      logger.warn(`Logging at info, as pretty lines: ${messageOf(error)}`);
+    }
   }
   return logger;
 }

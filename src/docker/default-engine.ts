@@ -9,8 +9,10 @@ let reaped: Promise<void> | undefined;
 
 /** The process-wide engine client (DOCKER_HOST / the default socket). */
 export function defaultEngine(): DockerEngine {
-  const socketPath = getConfiguration().dockerSocket;
-  engine ??= new DockerEngine(socketPath ? { socketPath } : {});
+  if (!engine) {
+    const socketPath = getConfiguration().dockerSocket;
+    engine = new DockerEngine(socketPath ? { socketPath } : {});
+  }
   return engine;
 }
 
