@@ -36,6 +36,10 @@ export {
   resetConfiguration,
   getConfiguration,
   BROKER_ENV,
+  BROKER_CA_ENV,
+  BROKER_CERT_ENV,
+  BROKER_KEY_ENV,
+  BROKER_SERVERNAME_ENV,
   GIRDER_API_URL_ENV,
   GIRDER_API_KEY_ENV,
   GIRDER_TOKEN_ENV,
@@ -47,6 +51,7 @@ export {
   type LongshoreConfig,
   type ResolvedConfig,
 } from './config/configuration.js';
+export type { BrokerTlsOptions } from './config/broker-tls.js';
 export { app, TaskRegistry, type TaskFunction } from './app/task-registry.js';
 export type { WorkerTask, WorkerExecution } from './app/worker-task.js';
 export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/client/celery-client.js';

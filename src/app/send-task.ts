@@ -2,18 +2,20 @@ import type { ParsedApplyOptions } from '../celery/client/apply-options.js';
 import type { TaskHandle } from '../execution/task-handle.js';
 import { encodeTaskBody } from '../girder-worker/classes/index.js';
 import { CeleryClient, type WireCall } from '../celery/client/celery-client.js';
+import type { BrokerTlsOptions } from '../config/broker-tls.js';
 
 export type { WireCall } from '../celery/client/celery-client.js';
 
-/** One client per broker URL, made on first use. */
+/** One client per broker URL and TLS settings, made on first use. */
 const clients = new Map<string, CeleryClient>();
 
 /** The process's client for `brokerUrl` (created on first use; a closed one is replaced). */
-export function celeryClient(brokerUrl: string): CeleryClient {
-  let client = clients.get(brokerUrl);
+export function celeryClient(brokerUrl: string, tls?: BrokerTlsOptions): CeleryClient {
+  const key = JSON.stringify([brokerUrl, tls ?? null]);
+  let client = clients.get(key);
   if (!client || client.closed) {
-    client = new CeleryClient(brokerUrl, { encodeBody: encodeTaskBody });
-    clients.set(brokerUrl, client);
+    client = new CeleryClient(brokerUrl, { encodeBody: encodeTaskBody, tls });
+    clients.set(key, client);
   }
   return client;
 }
@@ -24,8 +26,9 @@ export function sendTask<R>(
   name: string,
   call: WireCall,
   options: ParsedApplyOptions,
+  tls?: BrokerTlsOptions,
 ): TaskHandle<R> {
-  return celeryClient(brokerUrl).send<R>(name, call, options);
+  return celeryClient(brokerUrl, tls).send<R>(name, call, options);
 }
 
 /**

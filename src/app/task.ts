@@ -52,7 +52,7 @@ export class Task<
     parsed: ParsedApplyOptions,
     follower?: TaskFollower,
   ): TaskHandle<Result> {
-    const broker = getConfiguration().broker;
+    const { broker, brokerTls } = getConfiguration();
     const handle =
       broker && !parsed.inProcess
         ? sendTask<Result>(
@@ -60,6 +60,7 @@ export class Task<
             this.name,
             { ...this.toWire(args, kwargs), ...(follower ? { lateHeaders: follower.headers } : {}) },
             parsed,
+            brokerTls,
           )
         : this.#runHere(args, kwargs, parsed, follower);
     if (follower) handle.followJob(follower.job);

@@ -1,9 +1,24 @@
 import { LongshoreError, type LongshoreErrorOptions } from '../core/errors.js';
 
-/** The broker cannot be reached, refused us, or the connection was lost. Never carries a password. */
+export interface BrokerConnectionErrorOptions extends LongshoreErrorOptions {
+  /** false when trying again cannot help (default true). */
+  retryable?: boolean;
+}
+
+/**
+ * The broker cannot be reached, refused us, or the connection was lost. Never carries a password
+ * or TLS key material.
+ */
 export class BrokerConnectionError extends LongshoreError {
-  constructor(message: string, options: LongshoreErrorOptions = {}) {
+  /**
+   * false for settings that cannot work, found before any retry: TLS files that cannot be read
+   * or parsed, TLS settings on an amqp:// URL, a broker certificate that does not verify.
+   */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: BrokerConnectionErrorOptions = {}) {
     super('ERR_BROKER_CONNECTION', message, options);
+    this.retryable = options.retryable ?? true;
   }
 }
 

@@ -1,6 +1,6 @@
 import { CeleryClient } from '../index.js';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
-import { loadSettings, requireBroker } from './cli-config.js';
+import { brokerTlsOf, loadSettings, requireBroker } from './cli-config.js';
 import { explainBrokerError } from './cli-error.js';
 import type { CliCommand, CliIo } from './command.js';
 import { checkTaskId } from './status-command.js';
@@ -39,8 +39,9 @@ async function runCancel(argv: readonly string[], io: CliIo): Promise<number> {
   if (!['SIGTERM', 'SIGKILL', 'TERM', 'KILL'].includes(signal)) {
     throw new UsageError(`invalid --signal '${signal}': expected SIGTERM or SIGKILL`);
   }
-  const broker = requireBroker(loadSettings(io.env).settings, 'cancel');
-  const client = new CeleryClient(broker, { maxConnectAttempts: 2 });
+  const { settings } = loadSettings(io.env);
+  const broker = requireBroker(settings, 'cancel');
+  const client = new CeleryClient(broker, { maxConnectAttempts: 2, tls: brokerTlsOf(settings) });
   try {
     await client.revoke(id, { terminate: true, signal: signal.startsWith('SIG') ? signal : `SIG${signal}` });
   } catch (error) {

@@ -3,7 +3,11 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import {
+  BROKER_CA_ENV,
+  BROKER_CERT_ENV,
   BROKER_ENV,
+  BROKER_KEY_ENV,
+  BROKER_SERVERNAME_ENV,
   GIRDER_API_KEY_ENV,
   GIRDER_API_URL_ENV,
   TMP_ROOT_ENV,
@@ -11,11 +15,17 @@ import {
   configure,
 } from '../config/configuration.js';
 import { redactUrl } from '../core/secrets.js';
+import { parseOrThrow } from '../core/parse.js';
+import { brokerTlsFields, brokerTlsSchema, isEmptyTls, type BrokerTlsOptions } from '../config/broker-tls.js';
 import { CommandError } from './cli-error.js';
 
 /** The CLI's settings: a JSON file, then environment variables over it. */
 export interface CliSettings {
   broker?: string;
+  'brokerTls.ca'?: string;
+  'brokerTls.cert'?: string;
+  'brokerTls.key'?: string;
+  'brokerTls.servername'?: string;
   resultBackend?: 'rpc://';
   'girder.apiUrl'?: string;
   'girder.apiKey'?: string;
@@ -58,6 +68,30 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     fromText: asText,
     env: BROKER_ENV,
     description: 'the RabbitMQ URL, e.g. amqp://guest:guest@localhost:5672//',
+  },
+  'brokerTls.ca': {
+    schema: brokerTlsFields.ca,
+    fromText: asText,
+    env: BROKER_CA_ENV,
+    description: "the CA certificate (PEM file) the broker's must chain to, for amqps://",
+  },
+  'brokerTls.cert': {
+    schema: brokerTlsFields.cert,
+    fromText: asText,
+    env: BROKER_CERT_ENV,
+    description: 'a client certificate (PEM file) to present to the broker; needs brokerTls.key',
+  },
+  'brokerTls.key': {
+    schema: brokerTlsFields.key,
+    fromText: asText,
+    env: BROKER_KEY_ENV,
+    description: "the client certificate's private key (PEM file, not encrypted)",
+  },
+  'brokerTls.servername': {
+    schema: brokerTlsFields.servername,
+    fromText: asText,
+    env: BROKER_SERVERNAME_ENV,
+    description: "the name the broker's certificate must carry, when not the URL's host",
   },
   resultBackend: {
     schema: z.literal('rpc://', 'expected rpc:// (the only result backend supported)'),
@@ -163,8 +197,8 @@ export function readConfigFile(file: string): CliSettings {
   }
   const flat: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
-    if (key === 'girder' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [sub, v] of Object.entries(value)) flat[`girder.${sub}`] = v;
+    if (NESTED.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [sub, v] of Object.entries(value)) flat[`${key}.${sub}`] = v;
     } else flat[key] = value;
   }
   const settings: Record<string, unknown> = {};
@@ -179,15 +213,19 @@ export function readConfigFile(file: string): CliSettings {
   return settings;
 }
 
+/** Keys written as objects in the file (`girder.apiUrl` is `{"girder": {"apiUrl": ...}}`). */
+const NESTED = new Set(['girder', 'brokerTls']);
+
 /** Writes the settings (nested: `{"girder": {"apiUrl": ...}}`) atomically, readable by the owner only (it may hold a key). */
 export function writeConfigFile(file: string, settings: CliSettings): void {
   const nested: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     const value = settings[key];
     if (value === undefined) continue;
-    if (key.startsWith('girder.')) {
-      const girder = (nested.girder ??= {}) as Record<string, unknown>;
-      girder[key.slice('girder.'.length)] = value;
+    const [group, sub] = key.split('.');
+    if (sub !== undefined && NESTED.has(group!)) {
+      const object = (nested[group!] ??= {}) as Record<string, unknown>;
+      object[sub] = value;
     } else nested[key] = value;
   }
   mkdirSync(path.dirname(file), { recursive: true });
@@ -250,15 +288,31 @@ export function requireBroker(settings: CliSettings, command: string): string {
   );
 }
 
+/** The TLS settings as one object (undefined when none is set); a key without its certificate fails here. */
+export function brokerTlsOf(settings: CliSettings): BrokerTlsOptions | undefined {
+  const tls = {
+    ca: settings['brokerTls.ca'],
+    cert: settings['brokerTls.cert'],
+    key: settings['brokerTls.key'],
+    servername: settings['brokerTls.servername'],
+  };
+  return isEmptyTls(tls) ? undefined : parseOrThrow(brokerTlsSchema, tls, 'brokerTls');
+}
+
 /**
  * Hands the settings to the library (`configure()` for the broker and Girder, the temporary
  * root through its variable), for commands that run or send tasks.
  */
-export function applySettings(settings: CliSettings, env: NodeJS.ProcessEnv): void {
+export function applySettings(
+  settings: CliSettings,
+  env: NodeJS.ProcessEnv,
+  brokerTls: BrokerTlsOptions | undefined = brokerTlsOf(settings),
+): void {
   const apiUrl = settings['girder.apiUrl'];
   const apiKey = settings['girder.apiKey'];
   configure({
     broker: settings.broker,
+    brokerTls,
     girder: apiUrl ? { apiUrl, ...(apiKey ? { apiKey } : {}) } : undefined,
     // The settings already hold the environment over the file.
     tmpRoot: settings.tmpRoot ?? env[TMP_ROOT_ENV],

@@ -1,6 +1,6 @@
 import { broadcastInspect } from '../celery/client/inspect.js';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
-import { loadSettings, requireBroker } from './cli-config.js';
+import { brokerTlsOf, loadSettings, requireBroker } from './cli-config.js';
 import { CommandError, explainBrokerError } from './cli-error.js';
 import type { CliCommand, CliIo } from './command.js';
 
@@ -95,11 +95,14 @@ async function runInspect(argv: readonly string[], io: CliIo): Promise<number> {
     ?.split(',')
     .map((n) => n.trim())
     .filter((n) => n !== '');
-  const broker = requireBroker(loadSettings(io.env).settings, 'inspect');
+  const { settings } = loadSettings(io.env);
+  const broker = requireBroker(settings, 'inspect');
+  const tls = brokerTlsOf(settings);
   let replies: Record<string, unknown>;
   try {
     replies = await broadcastInspect(broker, method, {
       timeoutSeconds: timeout,
+      ...(tls ? { tls } : {}),
       ...(destination && destination.length > 0 ? { destination } : {}),
     });
   } catch (error) {

@@ -15,6 +15,8 @@ import {
 } from './args.js';
 import type { CliCommand, CliIo } from './command.js';
 import { LOG_OPTIONS, commandLogger, logFlagsOf } from './log-options.js';
+import { BROKER_TLS_OPTIONS, brokerTlsFromFlags } from './broker-tls-flags.js';
+import type { BrokerTlsOptions } from '../config/broker-tls.js';
 
 const OPTIONS: OptionTable = {
   port: {
@@ -39,6 +41,7 @@ const OPTIONS: OptionTable = {
     valueName: 'URL',
     description: `the broker (default: $${BROKER_ENV} or 'longshore config get broker'), e.g. amqp://guest:guest@localhost:5672//`,
   },
+  ...BROKER_TLS_OPTIONS,
   ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -70,6 +73,7 @@ Examples:
 
 export interface MonitorInvocation {
   broker: string;
+  brokerTls?: BrokerTlsOptions;
   port: number;
   host: string;
   dbPath: string;
@@ -81,6 +85,7 @@ export interface MonitorInvocation {
 export function parseMonitorArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
 ): MonitorInvocation | undefined {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return undefined;
@@ -102,11 +107,12 @@ export function parseMonitorArgs(
   if (host.trim() === '') throw new UsageError('invalid --host: empty');
   const dbPath = stringValue(values.db) ?? defaultDbPath(env);
   if (dbPath.trim() === '') throw new UsageError('invalid --db: empty');
-  return { broker, port, host, dbPath, ...logFlagsOf(values) };
+  const brokerTls = brokerTlsFromFlags(values, loadSettings(env).settings, cwd);
+  return { broker, ...(brokerTls ? { brokerTls } : {}), port, host, dbPath, ...logFlagsOf(values) };
 }
 
 async function runMonitor(argv: readonly string[], io: CliIo): Promise<number> {
-  const invocation = parseMonitorArgs(argv, io.env);
+  const invocation = parseMonitorArgs(argv, io.env, io.cwd);
   if (!invocation) {
     io.stdout.write(monitorHelp());
     return 0;

@@ -6,7 +6,7 @@ import { CeleryEventReader, type CeleryEvent } from '../celery/events/event-read
 import { argsRepr, kwargsRepr } from '../celery/protocol/python-values.js';
 import { DOCKER_RUN_TASK_NAME } from '../docker-run/docker-run-task.js';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
-import { applySettings, loadSettings, requireBroker } from './cli-config.js';
+import { applySettings, brokerTlsOf, loadSettings, requireBroker } from './cli-config.js';
 import { explainBrokerError } from './cli-error.js';
 import type { CliCommand, CliIo } from './command.js';
 import { PlainDisplay, TerminalDisplay, type Display } from './display.js';
@@ -205,7 +205,8 @@ async function runSubmit(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const { settings } = loadSettings(io.env);
   const broker = requireBroker(settings, 'submit');
-  applySettings(settings, io.env);
+  const tls = brokerTlsOf(settings);
+  applySettings(settings, io.env, tls);
   const queue = invocation.queue ?? settings.defaultQueue ?? 'celery';
   const id = randomUUID();
   // Only transforms that cross the wire ({tmp}, {tmp:NAME}, {progress}) are left after parsing.
@@ -246,20 +247,24 @@ async function runSubmit(argv: readonly string[], io: CliIo): Promise<number> {
             display.note(`longshore: ${id} started on ${String(event.hostname)}`);
           }
         },
-        { bindings: ['task.#'], connectionName: 'longshore submit' },
+        { bindings: ['task.#'], connectionName: 'longshore submit', tls },
       );
     }
     // task-sent first: a monitor then knows the task's user and group before any worker speaks of it.
-    await publishTaskSent(broker, {
-      uuid: id,
-      name: DOCKER_RUN_TASK_NAME,
-      args: followed.record.args ?? '()',
-      kwargs: followed.record.kwargs ?? '{}',
-      queue,
-      user: invocation.user,
-      group: invocation.group,
-      image: invocation.image,
-    });
+    await publishTaskSent(
+      broker,
+      {
+        uuid: id,
+        name: DOCKER_RUN_TASK_NAME,
+        args: followed.record.args ?? '()',
+        kwargs: followed.record.kwargs ?? '{}',
+        queue,
+        user: invocation.user,
+        group: invocation.group,
+        image: invocation.image,
+      },
+      { tls },
+    );
     const handle = dockerRun.applyAsync(
       [invocation.image],
       { containerArgs },

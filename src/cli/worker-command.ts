@@ -16,6 +16,7 @@ import {
 import { applySettings, loadSettings, type CliSettings } from './cli-config.js';
 import type { CliCommand, CliIo } from './command.js';
 import { LOG_OPTIONS, commandLogger, logFlagsOf } from './log-options.js';
+import { BROKER_TLS_OPTIONS, brokerTlsFromFlags } from './broker-tls-flags.js';
 
 const OPTIONS: OptionTable = {
   broker: {
@@ -24,6 +25,7 @@ const OPTIONS: OptionTable = {
     valueName: 'URL',
     description: `the broker (default: $${BROKER_ENV}, else 'longshore config'), e.g. amqp://guest:guest@localhost:5672//`,
   },
+  ...BROKER_TLS_OPTIONS,
   concurrency: {
     type: 'string',
     short: 'c',
@@ -101,6 +103,7 @@ messages given back; the exit status is then 0. A second signal stops at once.
 
 Examples:
   longshore worker --broker amqp://guest:guest@localhost:5672// --concurrency 4
+  longshore worker --broker amqps://longshore:PASS@broker.example.org:5671// --broker-ca /etc/longshore/ca.pem
   longshore worker -Q gpu,default --tasks ./dist/tasks.js
 `;
 }
@@ -132,6 +135,8 @@ export function parseWorkerArgs(
     throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
   }
   const options: WorkerOptions = { broker };
+  const brokerTls = brokerTlsFromFlags(values, settings, cwd);
+  if (brokerTls) options.brokerTls = brokerTls;
   const concurrency = stringValue(values.concurrency);
   if (concurrency !== undefined) options.concurrency = positiveInteger(concurrency, '--concurrency');
   else if (settings.concurrency !== undefined) options.concurrency = settings.concurrency;
@@ -193,7 +198,7 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const logger = commandLogger(invocation.logFlags ?? {}, io);
   // Girder and the temporary root, for the tasks this worker runs.
-  applySettings({ ...settings, broker: invocation.options.broker }, io.env);
+  applySettings({ ...settings, broker: invocation.options.broker }, io.env, invocation.options.brokerTls);
   for (const module of invocation.taskModules) {
     try {
       await import(module);

@@ -1,8 +1,16 @@
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import { girderClientOptionsSchema, type GirderClientOptions } from './girder-settings.js';
+import {
+  brokerTlsFields,
+  brokerTlsSchema,
+  isEmptyTls,
+  missingPairField,
+  type BrokerTlsOptions,
+} from './broker-tls.js';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
+import { ValidationError } from '../core/errors.js';
 import { LOG_FORMATS, LOG_LEVELS, parseLogLevel, type LogFormat, type LogLevel } from '../core/logger.js';
 
 /**
@@ -11,10 +19,16 @@ import { LOG_FORMATS, LOG_LEVELS, parseLogLevel, type LogFormat, type LogLevel }
  * in this process; with one, `delay()` / `applyAsync()` send them to workers over it.
  *
  *   configure({ broker: 'amqp://guest:guest@localhost:5672//' })   // or LONGSHORE_BROKER_URL
+ *   configure({ broker: 'amqps://user:pw@broker.example.org:5671//', brokerTls: { ca: '/etc/ssl/site-ca.pem' } })
  */
 export interface LongshoreConfig {
   /** An AMQP URL (amqp:// or amqps://). Celery's trailing `//` (the "/" vhost) is understood. */
   broker?: string | undefined;
+  /**
+   * TLS to an amqps:// broker: a CA, a client certificate and key, the name to check (see
+   * BrokerTlsOptions). Celery's `broker_use_ssl` names are understood too.
+   */
+  brokerTls?: BrokerTlsOptions | undefined;
   /** Where results go: only Celery's `rpc://` backend for now (replies to the sender). */
   resultBackend?: 'rpc://' | undefined;
   /** The Girder that tasks read from and write to, and where `girderJob*` options create jobs. */
@@ -38,6 +52,8 @@ export interface GirderConfig extends GirderClientOptions {
 
 export interface ResolvedConfig {
   broker: string | undefined;
+  /** undefined when nothing is set. */
+  brokerTls: BrokerTlsOptions | undefined;
   resultBackend: 'rpc://';
   girder: GirderConfig | undefined;
   tmpRoot: string;
@@ -51,6 +67,10 @@ export interface ResolvedConfig {
 }
 
 export const BROKER_ENV = 'LONGSHORE_BROKER_URL';
+export const BROKER_CA_ENV = 'LONGSHORE_BROKER_CA';
+export const BROKER_CERT_ENV = 'LONGSHORE_BROKER_CERT';
+export const BROKER_KEY_ENV = 'LONGSHORE_BROKER_KEY';
+export const BROKER_SERVERNAME_ENV = 'LONGSHORE_BROKER_SERVERNAME';
 export const GIRDER_API_URL_ENV = 'LONGSHORE_GIRDER_API_URL';
 export const GIRDER_API_KEY_ENV = 'LONGSHORE_GIRDER_API_KEY';
 export const GIRDER_TOKEN_ENV = 'LONGSHORE_GIRDER_TOKEN';
@@ -86,6 +106,7 @@ export const logFormatSchema = z.enum(LOG_FORMATS, `expected one of ${LOG_FORMAT
 
 const configSchema = z.strictObject({
   broker: brokerUrlSchema.optional(),
+  brokerTls: brokerTlsSchema.optional(),
   resultBackend: z.literal('rpc://', 'only the rpc:// result backend is supported').optional(),
   girder: girderConfigSchema.optional(),
   tmpRoot: absolutePathSchema.optional(),
@@ -117,6 +138,7 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
   const broker = current.broker ?? (fromEnv ? parseOrThrow(brokerUrlSchema, fromEnv, BROKER_ENV) : undefined);
   return {
     broker,
+    brokerTls: current.brokerTls ?? brokerTlsFromEnv(env),
     resultBackend: current.resultBackend ?? 'rpc://',
     girder: current.girder ?? girderFromEnv(env),
     tmpRoot: current.tmpRoot ?? envSetting(env, TMP_ROOT_ENV, absolutePathSchema) ?? tmpdir(),
@@ -143,6 +165,25 @@ function envSetting<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T
 function positiveNumber(text: string | undefined): number | undefined {
   const value = Number(text);
   return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+const BROKER_TLS_ENV = {
+  ca: BROKER_CA_ENV,
+  cert: BROKER_CERT_ENV,
+  key: BROKER_KEY_ENV,
+  servername: BROKER_SERVERNAME_ENV,
+} as const;
+
+function brokerTlsFromEnv(env: NodeJS.ProcessEnv): BrokerTlsOptions | undefined {
+  const tls: BrokerTlsOptions = {};
+  for (const [field, name] of Object.entries(BROKER_TLS_ENV) as [keyof BrokerTlsOptions, string][]) {
+    const value = envSetting(env, name, brokerTlsFields[field]);
+    if (value !== undefined) tls[field] = value;
+  }
+  if (isEmptyTls(tls)) return undefined;
+  const missing = missingPairField(tls);
+  if (missing) throw new ValidationError(BROKER_TLS_ENV[missing.field], undefined, missing.expected);
+  return tls;
 }
 
 function girderFromEnv(env: NodeJS.ProcessEnv): GirderConfig | undefined {

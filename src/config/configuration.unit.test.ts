@@ -19,6 +19,7 @@ describe('getConfiguration', () => {
   it('has defaults for every process setting', () => {
     expect(getConfiguration({})).toEqual({
       broker: undefined,
+      brokerTls: undefined,
       resultBackend: 'rpc://',
       girder: undefined,
       tmpRoot: tmpdir(),

@@ -133,7 +133,9 @@ export class GirderClient {
     const response = await girderRequest<{ authToken?: { token?: unknown } }>(
       {
         ...this.#describe('POST', 'api_key/token', { signal, action: 'exchange the API key for a token' }),
-        query: { key },
+        // In the form body, not the query string: access logs and proxies keep query strings.
+        // Girder (CherryPy) reads a form-encoded body's fields as the route's parameters.
+        form: { key },
       },
       this.policy,
     );

@@ -10,6 +10,8 @@ import { createMonitorServer } from './monitor-server.js';
 import type { WorkerRecord } from './task-record.js';
 import type { Logger } from '../core/logger.js';
 import { defaultLogger } from '../config/default-logger.js';
+import { getConfiguration } from '../config/configuration.js';
+import type { BrokerTlsOptions } from '../config/broker-tls.js';
 import { TaskStore, defaultDbPath } from './task-store.js';
 
 export const DEFAULT_PORT = 5555;
@@ -24,6 +26,11 @@ const WORKER_SAVE_MS = 60_000;
 export interface MonitorOptions {
   /** The broker (amqp:// URL) whose `celeryev` events are read and to which revokes go. */
   broker: string;
+  /**
+   * TLS for an amqps:// broker (the event reader and the revokes). Default: `configure({
+   * brokerTls })`, then LONGSHORE_BROKER_CA / _CERT / _KEY / _SERVERNAME.
+   */
+  brokerTls?: BrokerTlsOptions | undefined;
   /** Default 5555; 0 picks a free port (the returned url says which). */
   port?: number;
   /** Default 127.0.0.1. */
@@ -55,7 +62,8 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
     workers: state.workers(),
   }));
   // Revokes only: it connects on the first cancel.
-  const client = new CeleryClient(options.broker, { maxConnectAttempts: 3 });
+  const tls = options.brokerTls ?? getConfiguration().brokerTls;
+  const client = new CeleryClient(options.broker, { maxConnectAttempts: 3, tls });
   const stopped = new AbortController();
 
   // Heartbeats change a worker every 2 s: saved when it comes or goes, else once a minute, so that
@@ -87,6 +95,7 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
   const openReader = async (): Promise<CeleryEventReader> => {
     const opened = await CeleryEventReader.open(options.broker, onEvent, {
       connectionName: 'longshore monitor',
+      tls,
       onInvalid: (why) => logger.warn(`Skipped ${why}`),
     });
     opened.onLost((error) => {

@@ -1,7 +1,8 @@
 import type { Logger } from '../core/logger.js';
 import { availableParallelism, hostname as osHostname } from 'node:os';
 import { z } from 'zod';
-import { brokerUrlSchema } from '../config/configuration.js';
+import { brokerUrlSchema, getConfiguration } from '../config/configuration.js';
+import { brokerTlsSchema, type BrokerTlsOptions } from '../config/broker-tls.js';
 import { parseOrThrow } from '../core/parse.js';
 import { DEFAULT_QUEUE } from '../celery/amqp/task-queue.js';
 import type { TaskRegistry } from '../app/task-registry.js';
@@ -10,6 +11,12 @@ import type { WorkerEventSink } from '../celery/events/event-sink.js';
 export interface WorkerOptions {
   /** The AMQP URL (Celery's `amqp://guest:guest@localhost:5672//` form works). */
   broker: string;
+  /**
+   * TLS for an amqps:// broker, used by every connection of the worker (tasks, results, events,
+   * remote control). Default: `configure({ brokerTls })`, then LONGSHORE_BROKER_CA / _CERT / _KEY
+   * / _SERVERNAME.
+   */
+  brokerTls?: BrokerTlsOptions | undefined;
   /** Tasks run at the same time (default: the number of CPUs). */
   concurrency?: number;
   /** Queues to consume (default `['celery']`). */
@@ -45,6 +52,7 @@ export interface WorkerOptions {
 
 export interface ResolvedWorkerOptions {
   broker: string;
+  brokerTls: BrokerTlsOptions | undefined;
   concurrency: number;
   queues: string[];
   hostname: string;
@@ -62,6 +70,7 @@ const QUEUE = z
 
 const schema = z.looseObject({
   broker: brokerUrlSchema,
+  brokerTls: brokerTlsSchema.optional(),
   concurrency: z.number().int().min(1).max(1024).optional(),
   queues: z.array(QUEUE).min(1, 'expected at least one queue').optional(),
   hostname: z
@@ -80,6 +89,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   const parsed = parseOrThrow(schema, options, 'worker');
   return {
     broker: parsed.broker,
+    brokerTls: parsed.brokerTls ?? getConfiguration().brokerTls,
     concurrency: parsed.concurrency ?? availableParallelism(),
     queues: [...new Set(parsed.queues ?? [DEFAULT_QUEUE])],
     hostname: parsed.hostname ?? `longshore@${osHostname()}`,

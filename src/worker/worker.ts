@@ -108,6 +108,7 @@ export class Worker {
     });
     this.#link = new BrokerLink(this.options.broker, {
       name: `longshore worker ${this.options.hostname}`,
+      tls: this.options.brokerTls,
       maxAttempts: Infinity,
       backoff: { initialMs: 500, maxMs: 30_000 },
       setup: (connection) => this.#setup(connection),

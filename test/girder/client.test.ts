@@ -28,6 +28,30 @@ describe('GirderClient', () => {
     expect(paths).toEqual(['POST /api_key/token', 'GET /user/me', 'GET /user/me']);
   });
 
+  it('sends the API key in a form body, never in a URL (access logs keep request lines)', async () => {
+    const key = girder.server.createApiKey(girder.user._id);
+    girder.server.clearRequests();
+    const client = new GirderClient({ apiUrl: girder.server.apiUrl, apiKey: key, ...fast });
+    await client.get('user/me');
+    // A refused key goes the same way.
+    await rejection(
+      new GirderClient({ apiUrl: girder.server.apiUrl, apiKey: 'b'.repeat(40), ...fast }).get('user/me'),
+    );
+    const exchanges = girder.server.requests.filter((r) => r.path === '/api_key/token');
+    expect(exchanges).toHaveLength(2);
+    for (const exchange of exchanges) {
+      expect(exchange.url).toBe('/api/v1/api_key/token');
+      expect(exchange.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(exchange.bodySize).toBeGreaterThan(40);
+    }
+    expect(girder.server.requests.length).toBeGreaterThan(2);
+    for (const request of girder.server.requests) {
+      expect(request.url).not.toContain(key);
+      expect(request.url).not.toContain('b'.repeat(40));
+      expect(Object.values(request.query).join(' ')).not.toContain(key);
+    }
+  });
+
   it("names the request and Girder's words in its errors, never the key or token", async () => {
     const key = 'a'.repeat(40);
     const client = new GirderClient({ apiUrl: girder.server.apiUrl, apiKey: key, ...fast });

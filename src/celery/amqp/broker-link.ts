@@ -4,10 +4,13 @@ import { redactUrl } from '../../core/secrets.js';
 import { BrokerConnectionError } from '../errors.js';
 import { backoffDelay, sleep, type BackoffOptions } from '../../core/backoff.js';
 import { AmqpConnection } from './connection.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 
 export interface BrokerLinkOptions {
   /** The connection's name, as the broker's management UI shows it. */
   name: string;
+  /** TLS for an amqps:// URL (files read at each connect). */
+  tls?: BrokerTlsOptions | undefined;
   /** Consecutive failed attempts before `connection()` gives up (Infinity: never, as a worker does). */
   maxAttempts?: number;
   /** The same once a connection has been made (a broker restart takes a while); default maxAttempts. */
@@ -77,7 +80,7 @@ export class BrokerLink extends EventEmitter<BrokerLinkEvents> {
       if (this.isClosed) throw new BrokerConnectionError('The broker connection was closed');
       let conn: AmqpConnection | undefined;
       try {
-        conn = await AmqpConnection.open(this.url, this.#options.name);
+        conn = await AmqpConnection.open(this.url, this.#options.name, this.#options.tls);
         if (this.isClosed) {
           await conn.close();
           throw new BrokerConnectionError('The broker connection was closed');
@@ -100,11 +103,16 @@ export class BrokerLink extends EventEmitter<BrokerLinkEvents> {
                 `Setting up on the broker at ${redactUrl(this.url)} failed: ${messageOf(caught)}`,
                 { cause: caught },
               );
-        if (attempt >= maxAttempts) {
-          const failed = new BrokerConnectionError(
-            `${error.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
-            { cause: error },
-          );
+        // Settings that cannot work (TLS files, a certificate that does not verify) fail at once
+        // on the first connect; after a loss they are retried, as a broker's renewal may be under way.
+        const hopeless = !error.retryable && !this.#everConnected;
+        if (attempt >= maxAttempts || hopeless) {
+          const failed = hopeless
+            ? error
+            : new BrokerConnectionError(
+                `${error.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`,
+                { cause: error },
+              );
           this.emit('failed', failed);
           throw failed;
         }

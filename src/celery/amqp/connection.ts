@@ -3,6 +3,8 @@ import { messageOf } from '../../core/errors.js';
 import { redactUrl } from '../../core/secrets.js';
 import { BrokerConnectionError } from '../errors.js';
 import { encodeHeaders } from './header-encoding.js';
+import { tlsSocketOptions } from './tls-socket-options.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 
 /**
  * The one module that talks to amqplib. Everything else sees these small wrappers: a connection,
@@ -225,9 +227,12 @@ export class AmqpConnection {
     });
   }
 
-  static async open(url: string, name = 'longshore'): Promise<AmqpConnection> {
+  /** `tls` applies to amqps:// URLs: its files are read now, and the broker's certificate is verified. */
+  static async open(url: string, name = 'longshore', tls?: BrokerTlsOptions): Promise<AmqpConnection> {
+    const tlsOptions = await tlsSocketOptions(url, tls);
     try {
       const model = await amqplib.connect(url, {
+        ...tlsOptions,
         clientProperties: { connection_name: name, product: 'longshore' },
         timeout: 10_000,
         // amqplib leaves Nagle's algorithm on: a publish written in several pieces then waits
@@ -236,9 +241,11 @@ export class AmqpConnection {
       });
       return new AmqpConnection(model, url);
     } catch (error) {
+      const tlsProblem = tlsOptions ? describeTlsError(error, tls) : undefined;
       throw new BrokerConnectionError(
-        `Cannot connect to the broker at ${redactUrl(url)}: ${describeConnectError(error)}`,
-        { cause: error },
+        `Cannot connect to the broker at ${redactUrl(url)}: ${tlsProblem ?? describeConnectError(error)}`,
+        // A certificate that does not verify now will not on the next attempt either.
+        { cause: error, retryable: tlsProblem === undefined },
       );
     }
   }
@@ -298,6 +305,44 @@ function toDelivered(raw: amqplib.ConsumeMessage): DeliveredMessage {
 /** amqplib's ack/nack only read `fields.deliveryTag`. */
 function fakeMessage(deliveryTag: number): amqplib.Message {
   return { fields: { deliveryTag } } as unknown as amqplib.Message;
+}
+
+/** Node's codes for a broker certificate that does not verify (its chain, dates or name). */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A TLS failure said plainly, with the setting to look at; undefined when it is not one. */
+function describeTlsError(error: unknown, tls: BrokerTlsOptions | undefined): string | undefined {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const message = messageOf(error);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the broker's certificate is not for this name (${message}); check the URL's host or brokerTls.servername${tls?.servername ? ` (${tls.servername})` : ''}`;
+  }
+  if (CERTIFICATE_CODES.has(code)) {
+    return `the broker's certificate did not verify (${code}: ${message}); check brokerTls.ca${tls?.ca ? ` (${tls.ca})` : " (none given: Node's built-in roots and NODE_EXTRA_CA_CERTS apply)"}`;
+  }
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL/.test(code)) {
+    return `no TLS answer (${code}); is this the broker's TLS port (usually 5671)?`;
+  }
+  if (/^ERR_SSL_/.test(code)) {
+    // The broker's alert: it did not accept our certificate (or lack of one).
+    return `the TLS handshake failed (${code}: ${message}); the broker may not accept the client certificate (brokerTls.cert${tls?.cert ? ` ${tls.cert}` : ': none given'})`;
+  }
+  return undefined;
 }
 
 function describeConnectError(error: unknown): string {

@@ -12,6 +12,7 @@ import { PIDBOX_EXCHANGE } from '../pidbox/pidbox-names.js';
 import { buildTaskMessage, type TaskEmbed } from '../protocol/build-task-message.js';
 import { parseResultMessage } from '../protocol/result-message.js';
 import { ResultWaiters } from './result-waiters.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 
 /** A call as it goes on the wire: JSON-able args and kwargs, plus extra headers. */
 export interface WireCall {
@@ -34,6 +35,8 @@ export interface CeleryClientOptions {
   maxReconnectAttempts?: number;
   /** Default: Girder Worker's jsonpickle codec (a plain JSON body when there are no objects). */
   encodeBody?: WireCall['encodeBody'];
+  /** TLS for an amqps:// URL: the CA, a client certificate and key, the name to check. */
+  tls?: BrokerTlsOptions | undefined;
 }
 
 /** One day, as Celery's `result_expires`: an abandoned reply queue goes away by itself. */
@@ -60,6 +63,7 @@ export class CeleryClient {
     this.#encodeBody = options.encodeBody;
     this.#link = new BrokerLink(url, {
       name: `longshore client ${process.pid}`,
+      tls: options.tls,
       maxAttempts: options.maxConnectAttempts ?? 5,
       maxReconnectAttempts: options.maxReconnectAttempts ?? 10,
       backoff: { initialMs: 200, maxMs: 3_000 },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AmqpConnection } from '../amqp/connection.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 import { buildControlRequest } from '../pidbox/control-message.js';
 import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../pidbox/pidbox-names.js';
 
@@ -9,6 +10,8 @@ export interface InspectOptions {
   /** Only these node names answer (default: every worker). */
   destination?: string[];
   arguments?: Record<string, unknown>;
+  /** TLS for an amqps:// URL. */
+  tls?: BrokerTlsOptions | undefined;
 }
 
 /** Each worker's reply, by node name (`{'celery@host': {...}}`, as `celery inspect --json` prints). */
@@ -26,7 +29,7 @@ export async function broadcastInspect(
   method: string,
   options: InspectOptions = {},
 ): Promise<InspectReplies> {
-  const connection = await AmqpConnection.open(brokerUrl, 'longshore inspect');
+  const connection = await AmqpConnection.open(brokerUrl, 'longshore inspect', options.tls);
   try {
     const channel = await connection.channel();
     const oid = randomUUID();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { messageOf } from '../../core/errors.js';
 import { AmqpConnection } from '../amqp/connection.js';
 import { EVENT_EXCHANGE } from './event-publisher.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 
 /** One Celery event as monitors see it: `type` (`task-started`, `worker-heartbeat`...), `hostname`, `timestamp`... */
 export type CeleryEvent = Record<string, unknown> & { type: string };
@@ -11,6 +12,8 @@ export interface EventReaderOptions {
   bindings?: readonly string[];
   /** Named in the broker's connection list. */
   connectionName?: string;
+  /** TLS for an amqps:// URL. */
+  tls?: BrokerTlsOptions | undefined;
   /** A malformed event (not JSON, no type): reported here and skipped. */
   onInvalid?: (why: string) => void;
 }
@@ -36,6 +39,7 @@ export class CeleryEventReader {
     const connection = await AmqpConnection.open(
       brokerUrl,
       options.connectionName ?? 'longshore event reader',
+      options.tls,
     );
     const reader = new CeleryEventReader(connection);
     try {

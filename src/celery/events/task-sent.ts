@@ -3,6 +3,7 @@ import { hostname as osHostname } from 'node:os';
 import { AmqpConnection } from '../amqp/connection.js';
 import { EVENT_EXCHANGE } from './event-publisher.js';
 import { utcoffset } from './event-fields.js';
+import type { BrokerTlsOptions } from '../../config/broker-tls.js';
 
 /** What a client knows of a task it has just sent, for Celery's `task-sent` event. */
 export interface TaskSentInfo {
@@ -60,8 +61,16 @@ export function taskSentEvent(info: TaskSentInfo, clock = 1): Record<string, unk
  * `task_send_sent_event`: monitors learn who sent a task even when a Python worker runs it (its
  * own events do not repeat our headers). A connection of its own, closed once confirmed.
  */
-export async function publishTaskSent(brokerUrl: string, info: TaskSentInfo): Promise<void> {
-  const connection = await AmqpConnection.open(brokerUrl, `longshore task-sent ${randomUUID().slice(0, 8)}`);
+export async function publishTaskSent(
+  brokerUrl: string,
+  info: TaskSentInfo,
+  options: { tls?: BrokerTlsOptions | undefined } = {},
+): Promise<void> {
+  const connection = await AmqpConnection.open(
+    brokerUrl,
+    `longshore task-sent ${randomUUID().slice(0, 8)}`,
+    options.tls,
+  );
   try {
     const channel = await connection.channel();
     await channel.assertExchange(EVENT_EXCHANGE, 'topic', { durable: true, autoDelete: false });

@@ -41,6 +41,7 @@ export async function handleRequest(d: Dispatch, req: IncomingMessage, res: Serv
   for (const [k, v] of url.searchParams) query[k] = v;
   const record: RecordedRequest = {
     method: req.method ?? 'GET',
+    url: req.url ?? '/',
     path,
     query,
     headers: { ...req.headers },

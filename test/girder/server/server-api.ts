@@ -14,6 +14,8 @@ export interface GirderTestServerOptions {
 
 export interface RecordedRequest {
   method: string;
+  /** The request target as sent on the request line (what an access log keeps), query included. */
+  url: string;
   /** Without /api/v1 and without the query, e.g. '/file/<id>/download'. */
   path: string;
   query: Record<string, string>;
