@@ -138,7 +138,15 @@ export {
   type EventReaderOptions,
 } from './celery/events/event-reader.js';
 export { broadcastInspect, type InspectOptions, type InspectReplies } from './celery/client/inspect.js';
-export { startMonitor, type MonitorOptions, type RunningMonitor } from './monitor/monitor.js';
+export {
+  startMonitor,
+  type MonitorOptions,
+  type MonitorAuthOptions,
+  type RunningMonitor,
+} from './monitor/monitor.js';
+export type { ServerTimeouts } from './monitor/monitor-server.js';
+export { MonitorAuthError } from './monitor/auth/auth-error.js';
+export { hashPassword } from './monitor/auth/password-hash.js';
 export type { TaskRecord, WorkerRecord, TaskProgress } from './monitor/task-record.js';
 
 // Transforms

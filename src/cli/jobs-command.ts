@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError, formatOptions, parseCommandLine, stringValue, type OptionTable } from './args.js';
+import { getMonitorSettings } from '../config/configuration.js';
 import { DEFAULT_MONITOR_URL, loadSettings } from './cli-config.js';
 import { CommandError } from './cli-error.js';
 import type { CliCommand, CliIo } from './command.js';
@@ -75,7 +76,11 @@ async function runJobs(argv: readonly string[], io: CliIo): Promise<number> {
   query.set('limit', limit);
 
   const monitorUrl = loadSettings(io.env).settings.monitorUrl ?? DEFAULT_MONITOR_URL;
-  const reply = await getFromMonitor(monitorUrl, `api/tasks?${query.toString()}`);
+  const reply = await getFromMonitor(
+    monitorUrl,
+    `api/tasks?${query.toString()}`,
+    getMonitorSettings(io.env).token,
+  );
   if (reply.status !== 200)
     throw new CommandError(`the monitor at ${monitorUrl} failed: ${monitorError(reply)}`);
   const parsed = z.looseObject({ tasks: z.array(taskRecordSchema) }).safeParse(reply.body);

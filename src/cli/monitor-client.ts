@@ -1,3 +1,4 @@
+import { MONITOR_TOKEN_ENV } from '../config/configuration.js';
 import { CommandError } from './cli-error.js';
 
 export interface MonitorReply {
@@ -21,17 +22,27 @@ function reasonOf(error: unknown): string {
  * GET on the monitor's HTTP API. A monitor that cannot be reached, or answers something that is
  * not JSON, is a CommandError that says how to start one or point at it.
  */
-export async function getFromMonitor(monitorUrl: string, pathAndQuery: string): Promise<MonitorReply> {
+export async function getFromMonitor(
+  monitorUrl: string,
+  pathAndQuery: string,
+  token?: string,
+): Promise<MonitorReply> {
   const url = new URL(pathAndQuery, monitorUrl.endsWith('/') ? monitorUrl : `${monitorUrl}/`);
   let response: Response;
   try {
     response = await fetch(url, {
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { accept: 'application/json' },
+      // A monitor with login on wants a bearer token (LONGSHORE_MONITOR_TOKEN).
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     });
   } catch (error) {
     throw new CommandError(
       `cannot reach the monitor at ${monitorUrl} (${reasonOf(error)}); start it with 'longshore monitor' or set monitorUrl`,
+    );
+  }
+  if (response.status === 401) {
+    throw new CommandError(
+      `the monitor at ${monitorUrl} wants a login: set $${MONITOR_TOKEN_ENV} to one of its tokens`,
     );
   }
   const text = await response.text();

@@ -1,4 +1,5 @@
 import { UsageError, formatOptions, parseCommandLine, type OptionTable } from './args.js';
+import { getMonitorSettings } from '../config/configuration.js';
 import { DEFAULT_MONITOR_URL, loadSettings } from './cli-config.js';
 import { CommandError } from './cli-error.js';
 import type { CliCommand, CliIo } from './command.js';
@@ -47,7 +48,11 @@ async function runStatus(argv: readonly string[], io: CliIo): Promise<number> {
   const id = checkTaskId(positionals[0]);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   const monitorUrl = loadSettings(io.env).settings.monitorUrl ?? DEFAULT_MONITOR_URL;
-  const reply = await getFromMonitor(monitorUrl, `api/tasks/${encodeURIComponent(id)}`);
+  const reply = await getFromMonitor(
+    monitorUrl,
+    `api/tasks/${encodeURIComponent(id)}`,
+    getMonitorSettings(io.env).token,
+  );
   if (reply.status === 404) {
     throw new CommandError(
       `no task ${id} at the monitor (${monitorError(reply)}); check the id with 'longshore jobs'`,

@@ -62,8 +62,21 @@ export interface ResolvedConfig {
   logFormat: LogFormat;
   /** Celery's worker_revokes_max and worker_revoke_expires (seconds), from Celery's variables. */
   revokes: { max: number; expiresSeconds: number };
+  /** `longshore monitor`'s login and names, and the token the CLI sends to a monitor. */
+  monitor: MonitorSettings;
   /** docker_run's defaults as JSON text, longshore's own and Girder Worker's (parsed in docker-run/). */
   dockerRunDefaults: { longshore: string | undefined; girderWorker: string | undefined };
+}
+
+export interface MonitorSettings {
+  /** The monitor's auth file (users and tokens); none: no login (loopback only). */
+  authFile: string | undefined;
+  /** More `Host` names the monitor answers to. */
+  allowedHosts: string[];
+  /** The session cookie is `Secure` (the dashboard is served over https by a proxy). */
+  secureCookie: boolean;
+  /** The bearer token `longshore status` and `jobs` send to the monitor. */
+  token: string | undefined;
 }
 
 export const BROKER_ENV = 'LONGSHORE_BROKER_URL';
@@ -71,6 +84,10 @@ export const BROKER_CA_ENV = 'LONGSHORE_BROKER_CA';
 export const BROKER_CERT_ENV = 'LONGSHORE_BROKER_CERT';
 export const BROKER_KEY_ENV = 'LONGSHORE_BROKER_KEY';
 export const BROKER_SERVERNAME_ENV = 'LONGSHORE_BROKER_SERVERNAME';
+export const MONITOR_AUTH_FILE_ENV = 'LONGSHORE_MONITOR_AUTH_FILE';
+export const MONITOR_ALLOWED_HOSTS_ENV = 'LONGSHORE_MONITOR_ALLOWED_HOSTS';
+export const MONITOR_SECURE_COOKIE_ENV = 'LONGSHORE_MONITOR_SECURE_COOKIE';
+export const MONITOR_TOKEN_ENV = 'LONGSHORE_MONITOR_TOKEN';
 export const GIRDER_API_URL_ENV = 'LONGSHORE_GIRDER_API_URL';
 export const GIRDER_API_KEY_ENV = 'LONGSHORE_GIRDER_API_KEY';
 export const GIRDER_TOKEN_ENV = 'LONGSHORE_GIRDER_TOKEN';
@@ -150,6 +167,7 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
       max: positiveNumber(env[REVOKES_MAX_ENV]) ?? 50_000,
       expiresSeconds: positiveNumber(env[REVOKE_EXPIRES_ENV]) ?? 10_800,
     },
+    monitor: getMonitorSettings(env),
     dockerRunDefaults: {
       longshore: env[DOCKER_RUN_OPTIONS_ENV],
       girderWorker: env[GIRDER_WORKER_DOCKER_RUN_OPTIONS_ENV],
@@ -160,6 +178,24 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
 function envSetting<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T | undefined {
   const text = env[name]?.trim();
   return text ? parseOrThrow(schema, text, name) : undefined;
+}
+
+const booleanTextSchema = z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'expected true or false');
+
+/** The monitor's settings alone (what `getConfiguration().monitor` says), from the environment. */
+export function getMonitorSettings(env: NodeJS.ProcessEnv = process.env): MonitorSettings {
+  const token = env[MONITOR_TOKEN_ENV]?.trim() || undefined;
+  registerSecret(token);
+  const secure = envSetting(env, MONITOR_SECURE_COOKIE_ENV, booleanTextSchema);
+  return {
+    authFile: envSetting(env, MONITOR_AUTH_FILE_ENV, z.string()),
+    allowedHosts: (env[MONITOR_ALLOWED_HOSTS_ENV] ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+    secureCookie: secure === 'true' || secure === '1' || secure === 'yes',
+    token,
+  };
 }
 
 function positiveNumber(text: string | undefined): number | undefined {

@@ -27,8 +27,28 @@ describe('getConfiguration', () => {
       logLevel: 'info',
       logFormat: 'pretty',
       revokes: { max: 50_000, expiresSeconds: 10_800 },
+      monitor: { authFile: undefined, allowedHosts: [], secureCookie: false, token: undefined },
       dockerRunDefaults: { longshore: undefined, girderWorker: undefined },
     });
+  });
+
+  it("reads the monitor's login settings", () => {
+    expect(
+      getConfiguration({
+        LONGSHORE_MONITOR_AUTH_FILE: '/etc/longshore/monitor.auth',
+        LONGSHORE_MONITOR_ALLOWED_HOSTS: 'monitor.example.org, proxy:8443,',
+        LONGSHORE_MONITOR_SECURE_COOKIE: 'true',
+        LONGSHORE_MONITOR_TOKEN: 'secret-token-value',
+      }).monitor,
+    ).toEqual({
+      authFile: '/etc/longshore/monitor.auth',
+      allowedHosts: ['monitor.example.org', 'proxy:8443'],
+      secureCookie: true,
+      token: 'secret-token-value',
+    });
+    expect(() => getConfiguration({ LONGSHORE_MONITOR_SECURE_COOKIE: 'maybe' })).toThrow(
+      /LONGSHORE_MONITOR_SECURE_COOKIE/,
+    );
   });
 
   it('reads each variable, with Celery level names and its revoke limits', () => {

@@ -34,7 +34,8 @@ export type LongshoreErrorCode =
   | 'ERR_GIRDER_TRANSFER'
   | 'ERR_GIRDER_UPLOAD'
   // The monitor
-  | 'ERR_MONITOR_STORE';
+  | 'ERR_MONITOR_STORE'
+  | 'ERR_MONITOR_AUTH';
 
 /**
  * The root of every error longshore raises. `code` is stable and meant for programs;

@@ -31,11 +31,20 @@ export class LiveUpdates {
   readonly #tasks = new Map<string, TaskRecord>();
   readonly #workers = new Map<string, WorkerRecord>();
   readonly #logs = new Map<string, { id: string; stream: 'stdout' | 'stderr'; text: string }>();
+  /** Clients that answered the last ping. */
+  readonly #alive = new WeakSet<WebSocket>();
+  readonly #pinger: NodeJS.Timeout;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(snapshot: () => Snapshot) {
+  /**
+   * `pingMs`: how often clients are pinged. One that has not answered by the next ping is gone
+   * (a laptop that slept, a dropped network) and is dropped rather than written to forever.
+   */
+  constructor(snapshot: () => Snapshot, pingMs = 30_000) {
     this.#snapshot = snapshot;
+    this.#pinger = setInterval(() => this.#ping(), pingMs);
+    this.#pinger.unref();
   }
 
   get clients(): number {
@@ -51,6 +60,8 @@ export class LiveUpdates {
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
+      this.#alive.add(ws);
+      ws.on('pong', () => this.#alive.add(ws));
       send(ws, { type: 'snapshot', ...this.#snapshot() });
     });
   }
@@ -74,10 +85,22 @@ export class LiveUpdates {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#pinger);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const ws of this.#wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #ping(): void {
+    for (const ws of this.#wss.clients) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#alive.delete(ws);
+      ws.ping();
+    }
   }
 
   #flush(): void {

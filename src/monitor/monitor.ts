@@ -6,11 +6,17 @@ import { messageOf } from '../core/errors.js';
 import { redactUrl } from '../core/secrets.js';
 import { EventState, type StateChange } from './event-state.js';
 import { LiveUpdates } from './live-updates.js';
-import { createMonitorServer } from './monitor-server.js';
+import { createMonitorServer, type ServerTimeouts } from './monitor-server.js';
+import { AccessControl } from './auth/access-control.js';
+import { MonitorAuthError } from './auth/auth-error.js';
+import { loadAuthFile, type Credentials } from './auth/auth-file.js';
+import { HostAllowList, checkAllowedHostName, isLoopbackHost } from './auth/host-allow-list.js';
+import { parseOrThrow } from '../core/parse.js';
+import { z } from 'zod';
 import type { WorkerRecord } from './task-record.js';
 import type { Logger } from '../core/logger.js';
 import { defaultLogger } from '../config/default-logger.js';
-import { getConfiguration } from '../config/configuration.js';
+import { MONITOR_AUTH_FILE_ENV, getConfiguration } from '../config/configuration.js';
 import type { BrokerTlsOptions } from '../config/broker-tls.js';
 import { TaskStore, defaultDbPath } from './task-store.js';
 
@@ -39,7 +45,57 @@ export interface MonitorOptions {
   dbPath?: string;
   /** Where problems are reported (a lost broker connection...). Default: the process's logger. */
   logger?: Logger;
+  /**
+   * The login. Off by default, which is allowed on loopback only: beyond it the monitor
+   * refuses to start without one.
+   */
+  auth?: MonitorAuthOptions;
+  /**
+   * More names the monitor answers to in `Host` (`name` or `name:port`), e.g. the name a proxy
+   * forwards. Always: localhost, 127.0.0.1, [::1] and the listening address, with the port.
+   */
+  allowedHosts?: readonly string[];
+  /** Slow and idle connections' limits (defaults in the README). */
+  timeouts?: ServerTimeouts;
 }
+
+export interface MonitorAuthOptions {
+  /** The auth file: `user NAME scrypt$...` and `token TOKEN` / `token sha256:HEX` lines. */
+  file: string;
+  /** Mark the session cookie `Secure`: the dashboard is reached over https (through a proxy). */
+  secureCookie?: boolean;
+  /** How long a dashboard login lasts (default 12 h). */
+  sessionTtlMs?: number;
+}
+
+const positiveMs = z
+  .number('expected milliseconds')
+  .int('expected whole milliseconds')
+  .positive('expected a positive number of milliseconds');
+const securitySchema = z.object({
+  auth: z
+    .strictObject({
+      file: z.string('expected a file path').min(1, 'expected a file path'),
+      secureCookie: z.boolean('expected true or false').optional(),
+      sessionTtlMs: positiveMs.optional(),
+    })
+    .optional(),
+  allowedHosts: z
+    .array(
+      z.string().refine(checkAllowedHostName, 'expected a host name or name:port'),
+      'expected a list of host names',
+    )
+    .optional(),
+  timeouts: z
+    .strictObject({
+      headersMs: positiveMs.optional(),
+      requestMs: positiveMs.optional(),
+      keepAliveMs: positiveMs.optional(),
+      idleMs: positiveMs.optional(),
+      pingMs: positiveMs.optional(),
+    })
+    .optional(),
+});
 
 export interface RunningMonitor {
   /** `http://host:port` */
@@ -54,13 +110,36 @@ export interface RunningMonitor {
  */
 export async function startMonitor(options: MonitorOptions): Promise<RunningMonitor> {
   const logger = options.logger ?? defaultLogger();
+  const security = parseOrThrow(
+    securitySchema,
+    { auth: options.auth, allowedHosts: options.allowedHosts, timeouts: options.timeouts },
+    'monitor',
+  );
+  const listenHost = options.host ?? DEFAULT_HOST;
+  // Beyond loopback anyone on the network could read every task and cancel any: not without a login.
+  if (!security.auth && !isLoopbackHost(listenHost)) {
+    throw new MonitorAuthError(
+      `The monitor would listen on ${listenHost} with no login: give it credentials (--auth-file FILE, or $${MONITOR_AUTH_FILE_ENV}; see 'longshore monitor --help'), or listen on 127.0.0.1`,
+    );
+  }
+  const credentials: Credentials | undefined = security.auth
+    ? await loadAuthFile(security.auth.file)
+    : undefined;
+  const access = new AccessControl(credentials, {
+    ...(security.auth?.sessionTtlMs === undefined ? {} : { sessionTtlMs: security.auth.sessionTtlMs }),
+    secureCookie: security.auth?.secureCookie ?? false,
+  });
+  const hosts = new HostAllowList(listenHost, security.allowedHosts ?? []);
   const store = await TaskStore.open(options.dbPath ?? defaultDbPath(), logger);
   const state = new EventState({ load: (id) => store.getTask(id) });
   state.seedWorkers(store.listWorkers());
-  const live = new LiveUpdates(() => ({
-    tasks: store.listTasks({ limit: SNAPSHOT_TASKS }),
-    workers: state.workers(),
-  }));
+  const live = new LiveUpdates(
+    () => ({
+      tasks: store.listTasks({ limit: SNAPSHOT_TASKS }),
+      workers: state.workers(),
+    }),
+    security.timeouts?.pingMs,
+  );
   // Revokes only: it connects on the first cancel.
   const tls = options.brokerTls ?? getConfiguration().brokerTls;
   const client = new CeleryClient(options.broker, { maxConnectAttempts: 3, tls });
@@ -135,6 +214,7 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
       workers: () => state.workers(),
     },
     live,
+    { access, hosts, ...(security.timeouts ? { timeouts: security.timeouts } : {}) },
   );
   const liveness = setInterval(() => apply(state.expireWorkers()), LIVENESS_CHECK_MS);
 
@@ -158,8 +238,10 @@ export async function startMonitor(options: MonitorOptions): Promise<RunningMoni
     reader = await openReader();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? DEFAULT_PORT, options.host ?? DEFAULT_HOST, () => {
+      server.listen(options.port ?? DEFAULT_PORT, listenHost, () => {
         server.off('error', reject);
+        // Before any request is read: the allowed Host names carry the port.
+        hosts.listening((server.address() as AddressInfo).port);
         resolve();
       });
     });

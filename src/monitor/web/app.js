@@ -16,6 +16,25 @@
   const tasks = new Map();
   /** @type {Map<string, any>} */
   const workers = new Map();
+  /**
+   * The monitor's answer to /api/session: whether login is on, who is logged in, and the CSRF
+   * token that every state-changing request sends in X-CSRF-Token (another site's page cannot
+   * read it, so it cannot send it).
+   */
+  let session = { login: false, user: null, csrfToken: null };
+  /** A 401 means the session ended (expired, logged out elsewhere, the monitor restarted). */
+  const toLogin = () => location.assign('/login');
+  /** fetch, sending the CSRF token with writes; a 401 goes to the login page. */
+  async function api(path, init = {}) {
+    const method = (init.method || 'GET').toUpperCase();
+    const headers = { accept: 'application/json', ...(init.headers || {}) };
+    if (method !== 'GET' && method !== 'HEAD' && session.csrfToken)
+      headers['X-CSRF-Token'] = session.csrfToken;
+    const response = await fetch(path, { ...init, headers, credentials: 'same-origin' });
+    if (response.status === 401 && session.login) toLogin();
+    return response;
+  }
+
   /** Log text received over the WebSocket, per task id (what the API had is merged in on open). */
   const liveLogs = new Map();
 
@@ -397,9 +416,24 @@
       const delay = Math.round(backoff * (0.75 + Math.random() * 0.5));
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       setConnection('closed', `disconnected — retrying in ${(delay / 1000).toFixed(1)} s`);
-      retryTimer = setTimeout(connect, delay);
+      retryTimer = setTimeout(reconnect, delay);
     });
     // An error is followed by close, which schedules the retry.
+  }
+
+  /** Before reconnecting, the session is checked: a refused upgrade says nothing of why. */
+  async function reconnect() {
+    try {
+      const response = await fetch('/api/session', { credentials: 'same-origin' });
+      if (response.status === 401) {
+        toLogin();
+        return;
+      }
+      if (response.ok) session = await response.json();
+    } catch {
+      // the monitor is away: connect() fails and retries later
+    }
+    connect();
   }
 
   // ---- the task view: hash route #/task/<id> -------------------------------------------------
@@ -423,7 +457,7 @@
   async function loadTask(id) {
     loading.set(id, []);
     try {
-      const response = await fetch(`/api/tasks/${encodeURIComponent(id)}`);
+      const response = await api(`/api/tasks/${encodeURIComponent(id)}`);
       if (response.status === 404) {
         if (currentTaskId() === id && !tasks.has(id))
           notice('The monitor has no record of this task.', 'warn');
@@ -448,7 +482,7 @@
     notice('');
     scheduleRender();
     try {
-      const response = await fetch(`/api/tasks/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+      const response = await api(`/api/tasks/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
       const body = await response.json().catch(() => ({}));
       if (!response.ok || body.ok !== true) {
         throw new Error(body.error || `HTTP ${response.status}`);
@@ -493,6 +527,31 @@
   // Running tasks' runtimes and heartbeat ages tick.
   setInterval(scheduleRender, 1000);
 
-  route();
-  connect();
+  $('logout').addEventListener('click', async () => {
+    await api('/logout', { method: 'POST' }).catch(() => undefined);
+    toLogin();
+  });
+
+  async function start() {
+    let response;
+    try {
+      response = await fetch('/api/session', { credentials: 'same-origin' });
+    } catch {
+      response = undefined;
+    }
+    if (response && response.status === 401) {
+      toLogin();
+      return;
+    }
+    if (response && response.ok) session = await response.json();
+    if (session.login) {
+      const user = $('user');
+      user.hidden = false;
+      user.textContent = session.user || 'token';
+      $('logout').hidden = false;
+    }
+    route();
+    connect();
+  }
+  start();
 })();
