@@ -32,7 +32,12 @@ export async function checkDockerRun(
 ): Promise<void> {
   const name = ctx.fieldName ?? ((p: string) => `options.${p}`);
   const refuse = (v: Violation): never => {
-    throw new PolicyError(fieldOf(v.field, options, name), v.value, v.rule);
+    // `createOptions.HostConfig.CapAdd` + `[0]`: the caller's name is looked up for the field itself.
+    const [, base = v.field, rest = ''] = /^(createOptions\.HostConfig\.[A-Za-z]+)(.*)$/.exec(v.field) ?? [];
+    const named = namedSource(base, options);
+    throw named
+      ? new PolicyError(name(named) + rest, options[named], v.rule)
+      : new PolicyError(name(base) + rest, v.value, v.rule);
   };
   const first = (violations: Violation[]) => {
     if (violations[0]) refuse(violations[0]);
@@ -103,19 +108,18 @@ function volumeDictReach(volumes: ParsedDockerRunOptions['volumes']): Reach[] {
 }
 
 /**
- * The option a HostConfig field came from, when longshore made it from a named option (network,
- * memory, cpus, gpus); named as the caller wrote it.
+ * The named option a HostConfig field came from, when longshore made it from one (network,
+ * memory, cpus, gpus) rather than the caller giving it raw: a refusal names what the caller wrote.
  */
-function fieldOf(field: string, options: ParsedDockerRunOptions, name: (p: string) => string): string {
-  const match = /^createOptions\.HostConfig\.([A-Za-z]+)(.*)$/.exec(field);
-  if (match) {
-    const [, key, rest] = match as unknown as [string, string, string];
-    const raw = (options.createOptions?.HostConfig as Record<string, unknown> | undefined)?.[key];
-    const named = NAMED_SOURCES[key];
-    if (raw === undefined && named !== undefined && options[named] !== undefined) return name(named) + rest;
-    return name(`createOptions.HostConfig.${key}`) + rest;
-  }
-  return name(field);
+function namedSource(
+  field: string,
+  options: ParsedDockerRunOptions,
+): keyof ParsedDockerRunOptions | undefined {
+  const key = /^createOptions\.HostConfig\.([A-Za-z]+)/.exec(field)?.[1];
+  if (key === undefined) return undefined;
+  const raw = (options.createOptions?.HostConfig as Record<string, unknown> | undefined)?.[key];
+  const named = NAMED_SOURCES[key];
+  return raw === undefined && named !== undefined && options[named] !== undefined ? named : undefined;
 }
 
 const NAMED_SOURCES: Record<string, keyof ParsedDockerRunOptions> = {

@@ -51,6 +51,8 @@ export function hostPathRefusal(
   access: HostAccess,
   policy: ResolvedPathPolicy,
 ): string | undefined {
+  const isRoot = resolved === path.parse(resolved).root;
+  if (isRoot && policy.hostRoots === null) return 'the host root may not be mounted';
   if (!policy.dockerSocket) {
     const socket = policy.dockerSockets.find((s) => isInside(s, resolved));
     if (socket !== undefined || path.basename(resolved) === 'docker.sock') {
@@ -68,7 +70,6 @@ export function hostPathRefusal(
     if (access === 'rw' && root.mode === 'ro') return `${root.path} is allowed read-only`;
     return undefined;
   }
-  if (resolved === path.parse(resolved).root) return 'the host root may not be mounted';
   const refused = policy.refusedHostPaths.find((r) => isInside(resolved, r));
   if (refused === undefined) return undefined;
   if (policy.refusedHostPathExceptions.some((e) => isInside(resolved, e))) return undefined;
