@@ -23,8 +23,9 @@ function underPrefix(candidate: URL, prefixText: string): boolean {
     return false;
   }
   if (candidate.protocol !== prefix.protocol || candidate.host !== prefix.host) return false;
-  const base = prefix.pathname.endsWith('/') ? prefix.pathname : `${prefix.pathname}/`;
-  return candidate.pathname === prefix.pathname || candidate.pathname.startsWith(base);
+  // `/api/v1` and `/api/v1/` are one prefix: girder_client's urlBase ends with a slash, headers often do not.
+  const stem = prefix.pathname.replace(/\/+$/, '');
+  return candidate.pathname === stem || candidate.pathname.startsWith(`${stem}/`);
 }
 
 /** The URL as it may be shown: without credentials, query or fragment (they may carry a token). */

@@ -7,6 +7,8 @@ describe('URL prefixes', () => {
   it('allows the prefix itself and paths below it', () => {
     expect(urlAllowed('http://girder.example/api/v1', GIRDER)).toBe(true);
     expect(urlAllowed('http://girder.example/api/v1/file/abc/content?x=1', GIRDER)).toBe(true);
+    expect(urlAllowed('http://girder.example/api/v1', ['http://girder.example/api/v1/'])).toBe(true);
+    expect(urlAllowed('http://girder.example/', ['http://girder.example'])).toBe(true);
   });
 
   it('refuses credentials that make the prefix a user name', () => {
