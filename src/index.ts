@@ -47,6 +47,7 @@ export {
   DOCKER_SOCKET_ENV,
   LOG_LEVEL_ENV,
   LOG_FORMAT_ENV,
+  WORKER_POLICY_ENV,
   type GirderConfig,
   type LongshoreConfig,
   type ResolvedConfig,
@@ -58,6 +59,13 @@ export { CeleryClient, type CeleryClientOptions, type WireCall } from './celery/
 export { celeryClient, closeAll } from './app/send-task.js';
 export { Worker, type WorkerState } from './worker/worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';
+export {
+  parseWorkerPolicy,
+  secureDefaultPolicy,
+  type WorkerPolicy,
+  type WorkerPolicyInput,
+} from './docker-run/policy/policy-schema.js';
+export { loadPolicyFile } from './docker-run/policy/load-policy.js';
 export type { WorkerEventSink, TaskRef, RevokedDetails } from './celery/events/event-sink.js';
 export type { TaskRequest } from './celery/protocol/parse-task-message.js';
 export { ProtocolError } from './core/protocol-error.js';
@@ -199,5 +207,6 @@ export {
   TaskCancelledError,
   ResultHookError,
   CleanupError,
+  PolicyError,
   type LongshoreErrorCode,
 } from './core/errors.js';

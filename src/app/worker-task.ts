@@ -9,6 +9,12 @@ export interface WorkerExecution {
   reporter: Reporter;
   /** The worker's own logger for this task (what the worker says about it, not its output). */
   logger: Logger;
+  /**
+   * The worker's policy for what a message may ask of the host (docker_run checks it; its
+   * schema lives in docker-run/policy, which this layer does not know). Undefined: the task's
+   * secure default.
+   */
+  policy?: unknown;
 }
 
 /** A task as a worker runs it: from a validated request to a JSON-able result. */

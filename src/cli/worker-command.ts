@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BROKER_ENV, Worker, type WorkerOptions } from '../index.js';
+import {
+  BROKER_ENV,
+  WORKER_POLICY_ENV,
+  Worker,
+  loadPolicyFile,
+  secureDefaultPolicy,
+  type WorkerOptions,
+} from '../index.js';
 import { messageOf } from '../core/errors.js';
 import { redactUrl } from '../core/secrets.js';
 import {
@@ -74,6 +81,15 @@ const OPTIONS: OptionTable = {
     type: 'boolean',
     description: 'publish no Celery events at all: no heartbeats either, so Flower will not see this worker',
   },
+  policy: {
+    type: 'string',
+    valueName: 'FILE',
+    description: `the worker policy (JSON): what docker_run messages may ask of this host (default: $${WORKER_POLICY_ENV}, else the secure default)`,
+  },
+  'print-policy': {
+    type: 'boolean',
+    description: 'print the policy in force (JSON, defaults filled in) and exit',
+  },
   ...LOG_OPTIONS,
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
@@ -96,6 +112,9 @@ Monitoring works as with a Celery worker: events on the celeryev exchange (worke
 a heartbeat every 2 s, worker-offline, and task events) for Flower or \`celery events\`, and
 remote control (app.control.ping(), inspect().stats() / active() / registered() ...,
 revoke, enable_events / disable_events).
+docker_run messages are checked against the worker policy (--policy) before anything is
+created on the host; without one, no privileges, host namespaces, devices, system
+directories, Docker socket or URL outside the task's Girder (README, "Worker policy").
 An unreachable broker is retried with backoff (up to 30 s apart) until it answers.
 SIGTERM or SIGINT stops gracefully: no new tasks, waiting ones go back to the queue,
 running ones get the grace period, then their containers are stopped and their
@@ -105,6 +124,7 @@ Examples:
   longshore worker --broker amqp://guest:guest@localhost:5672// --concurrency 4
   longshore worker --broker amqps://longshore:PASS@broker.example.org:5671// --broker-ca /etc/longshore/ca.pem
   longshore worker -Q gpu,default --tasks ./dist/tasks.js
+  longshore worker --policy /etc/longshore/policy.json --print-policy
 `;
 }
 
@@ -125,6 +145,7 @@ export function parseWorkerArgs(
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return undefined;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const policy = policyFileOf(values, env, cwd);
   // Flags first, then the settings (`longshore config`, the environment over the file).
   const broker = stringValue(values.broker) ?? (env[BROKER_ENV]?.trim() || settings.broker);
   if (!broker)
@@ -134,7 +155,7 @@ export function parseWorkerArgs(
   if (!/^amqps?:\/\//.test(broker)) {
     throw new UsageError(`invalid --broker '${redactUrl(broker)}': expected an amqp:// or amqps:// URL`);
   }
-  const options: WorkerOptions = { broker };
+  const options: WorkerOptions = { broker, ...(policy !== undefined ? { policy } : {}) };
   const brokerTls = brokerTlsFromFlags(values, settings, cwd);
   if (brokerTls) options.brokerTls = brokerTls;
   const concurrency = stringValue(values.concurrency);
@@ -179,6 +200,22 @@ export function parseWorkerArgs(
   return { options, taskModules, ...logFlagsOf(values) };
 }
 
+/** --policy, else the setting; a relative path is the working directory's. */
+function policyFileOf(values: OptionValues, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const file = stringValue(values.policy) ?? (env[WORKER_POLICY_ENV]?.trim() || undefined);
+  if (file === '') throw new UsageError('invalid --policy: expected a file');
+  return file === undefined ? undefined : path.resolve(cwd, file);
+}
+
+/** `--print-policy`: the policy this worker would apply, needing no broker. */
+function printPolicy(argv: readonly string[], io: CliIo): number {
+  const { values } = parseCommandLine(argv, OPTIONS);
+  const file = policyFileOf(values, io.env, io.cwd);
+  const policy = file === undefined ? secureDefaultPolicy() : loadPolicyFile(file);
+  io.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+  return 0;
+}
+
 function positiveInteger(value: string, flag: string): number {
   if (!/^[1-9]\d*$/.test(value))
     throw new UsageError(`invalid ${flag} '${value}': expected a positive integer`);
@@ -190,6 +227,7 @@ async function runWorker(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(workerHelp());
     return 0;
   }
+  if (argv.includes('--print-policy')) return printPolicy(argv, io);
   const { settings } = loadSettings(io.env);
   const invocation = parseWorkerArgs(argv, io.env, io.cwd, settings);
   if (!invocation) {

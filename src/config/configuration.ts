@@ -40,6 +40,11 @@ export interface LongshoreConfig {
   /** The process's default logger: its level (default info) and format (default pretty). */
   logLevel?: LogLevel | undefined;
   logFormat?: LogFormat | undefined;
+  /**
+   * A worker policy file (JSON, see docker-run/policy): what docker_run messages may ask. A
+   * worker without one applies the secure default; in-process runs check only when one is named.
+   */
+  policy?: string | undefined;
 }
 
 export interface GirderConfig extends GirderClientOptions {
@@ -58,8 +63,12 @@ export interface ResolvedConfig {
   girder: GirderConfig | undefined;
   tmpRoot: string;
   dockerSocket: string | undefined;
+  /** DOCKER_HOST's socket path when it names a unix socket (the worker policy refuses to mount it). */
+  dockerHostSocket: string | undefined;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The worker policy file, when one is named. */
+  policy: string | undefined;
   /** Celery's worker_revokes_max and worker_revoke_expires (seconds), from Celery's variables. */
   revokes: { max: number; expiresSeconds: number };
   /** `longshore monitor`'s login and names, and the token the CLI sends to a monitor. */
@@ -95,6 +104,7 @@ export const TMP_ROOT_ENV = 'LONGSHORE_TMP_ROOT';
 export const DOCKER_SOCKET_ENV = 'LONGSHORE_DOCKER_SOCKET';
 export const LOG_LEVEL_ENV = 'LONGSHORE_LOG_LEVEL';
 export const LOG_FORMAT_ENV = 'LONGSHORE_LOG_FORMAT';
+export const WORKER_POLICY_ENV = 'LONGSHORE_WORKER_POLICY';
 export const REVOKES_MAX_ENV = 'CELERY_WORKER_REVOKES_MAX';
 export const REVOKE_EXPIRES_ENV = 'CELERY_WORKER_REVOKE_EXPIRES';
 export const DOCKER_RUN_OPTIONS_ENV = 'LONGSHORE_DOCKER_RUN_OPTIONS';
@@ -130,6 +140,7 @@ const configSchema = z.strictObject({
   dockerSocket: absolutePathSchema.optional(),
   logLevel: logLevelSchema.optional(),
   logFormat: logFormatSchema.optional(),
+  policy: absolutePathSchema.optional(),
 });
 
 let current: LongshoreConfig = {};
@@ -160,8 +171,12 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
     girder: current.girder ?? girderFromEnv(env),
     tmpRoot: current.tmpRoot ?? envSetting(env, TMP_ROOT_ENV, absolutePathSchema) ?? tmpdir(),
     dockerSocket: current.dockerSocket ?? envSetting(env, DOCKER_SOCKET_ENV, absolutePathSchema),
+    dockerHostSocket: /^unix:\/\//.test(env.DOCKER_HOST ?? '')
+      ? env.DOCKER_HOST!.slice('unix://'.length)
+      : undefined,
     logLevel: current.logLevel ?? envSetting(env, LOG_LEVEL_ENV, logLevelSchema) ?? 'info',
     logFormat: current.logFormat ?? envSetting(env, LOG_FORMAT_ENV, logFormatSchema) ?? 'pretty',
+    policy: current.policy ?? envSetting(env, WORKER_POLICY_ENV, absolutePathSchema),
     revokes: {
       // As Celery: a value that is not a positive number leaves the default.
       max: positiveNumber(env[REVOKES_MAX_ENV]) ?? 50_000,

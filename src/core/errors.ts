@@ -18,6 +18,7 @@ export type LongshoreErrorCode =
   | 'ERR_RESULT_HOOK'
   | 'ERR_CLEANUP'
   | 'ERR_TIMEOUT'
+  | 'ERR_POLICY'
   // Celery: the broker, the protocol, remote tasks, limits and retries
   | 'ERR_BROKER_CONNECTION'
   | 'ERR_PROTOCOL'
@@ -90,6 +91,33 @@ export class ValidationError extends LongshoreError {
     super('ERR_INVALID_INPUT', `Invalid ${field}: ${describeValue(value)} (${expected})`, options);
     this.field = field;
     this.value = value;
+  }
+}
+
+/**
+ * The worker policy refused a task (before anything was created on the host), or stopped it at
+ * one of its limits. `field` names where the message asked it, `rule` what forbids it.
+ */
+export class PolicyError extends LongshoreError {
+  readonly field: string;
+  readonly value: unknown;
+  readonly rule: string;
+
+  constructor(
+    field: string,
+    value: unknown,
+    rule: string,
+    options: LongshoreErrorOptions & { stopped?: boolean } = {},
+  ) {
+    const verb = options.stopped ? 'Stopped' : 'Refused';
+    super(
+      'ERR_POLICY',
+      `${verb} by the worker policy: ${field} = ${describeValue(value)} (rule: ${rule})`,
+      options,
+    );
+    this.field = field;
+    this.value = value;
+    this.rule = rule;
   }
 }
 

@@ -80,8 +80,25 @@ const convertedSchema = z.strictObject({
   privileged: z.boolean().nullish(),
   cap_add: z.array(z.string()).nullish(),
   ipc_mode: z.string().min(1).nullish(),
+  pid_mode: z.string().min(1).nullish(),
+  userns_mode: z.string().min(1).nullish(),
+  security_opt: z.array(z.string()).nullish(),
+  devices: z.array(z.string()).nullish(),
+  pids_limit: z.number().int().nullish(),
   gpus: z.unknown().optional(),
 });
+
+/** docker-py keywords that become one HostConfig field each, as docker-py sends them. */
+const HOST_CONFIG_KEYWORDS = [
+  ['runtime', 'Runtime'],
+  ['privileged', 'Privileged'],
+  ['cap_add', 'CapAdd'],
+  ['ipc_mode', 'IpcMode'],
+  ['pid_mode', 'PidMode'],
+  ['userns_mode', 'UsernsMode'],
+  ['security_opt', 'SecurityOpt'],
+  ['pids_limit', 'PidsLimit'],
+] as const;
 
 /**
  * A worker's view of dockerRun's kwargs from any client: snake_case (Python Girder Worker,
@@ -89,7 +106,10 @@ const convertedSchema = z.strictObject({
  * keyword longshore does not know fails the task with a ValidationError naming it. Python's
  * default `pull_image=True` applies when the message does not say.
  */
-export function fromWireKwargs(kwargs: Record<string, unknown>): Record<string, unknown> {
+export function fromWireKwargs(
+  kwargs: Record<string, unknown>,
+  origins?: Map<string, string>,
+): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   const snakeToCamel = new Map(SAME_VALUE.map(([camel, snake]) => [snake, camel] as const));
@@ -102,16 +122,30 @@ export function fromWireKwargs(kwargs: Record<string, unknown>): Record<string, 
   }
   const extra = parseOrThrow(convertedSchema, rest, 'kwargs');
   options.pullImage = extra.pull_image ?? kwargs.pullImage ?? true;
-  if (extra.network_mode && options.network === undefined) options.network = extra.network_mode;
-  if (extra.nano_cpus) options.cpus = extra.nano_cpus / 1e9;
+  if (extra.network_mode && options.network === undefined) {
+    options.network = extra.network_mode;
+    origins?.set('network', 'kwargs.network_mode');
+  }
+  if (extra.nano_cpus) {
+    options.cpus = extra.nano_cpus / 1e9;
+    origins?.set('cpus', 'kwargs.nano_cpus');
+  }
   if (extra.cpus) options.cpus = extra.cpus;
   if (extra.gpus !== undefined) options.gpus = extra.gpus;
+  // Where each HostConfig field came from, so that a refusal names the keyword the caller wrote.
   const hostConfig: Record<string, unknown> = {};
-  if (extra.device_requests) hostConfig.DeviceRequests = extra.device_requests.map(toEngineDeviceRequest);
-  if (extra.runtime) hostConfig.Runtime = extra.runtime;
-  if (extra.privileged !== undefined && extra.privileged !== null) hostConfig.Privileged = extra.privileged;
-  if (extra.cap_add) hostConfig.CapAdd = extra.cap_add;
-  if (extra.ipc_mode) hostConfig.IpcMode = extra.ipc_mode;
+  const set = (key: string, value: unknown, keyword: string) => {
+    hostConfig[key] = value;
+    origins?.set(`createOptions.HostConfig.${key}`, `kwargs.${keyword}`);
+  };
+  if (extra.device_requests) {
+    set('DeviceRequests', extra.device_requests.map(toEngineDeviceRequest), 'device_requests');
+  }
+  if (extra.devices) set('Devices', extra.devices.map(toEngineDevice), 'devices');
+  for (const [keyword, key] of HOST_CONFIG_KEYWORDS) {
+    const value = extra[keyword];
+    if (value !== undefined && value !== null && value !== '') set(key, value, keyword);
+  }
   if (Object.keys(hostConfig).length > 0) {
     const create = (options.createOptions ?? {}) as Record<string, unknown>;
     if (typeof create !== 'object')
@@ -122,6 +156,30 @@ export function fromWireKwargs(kwargs: Record<string, unknown>): Record<string, 
     };
   }
   return options;
+}
+
+/** docker-py's "host[:container[:permissions]]" device string, as the engine takes it. */
+function toEngineDevice(spec: string): Record<string, unknown> {
+  const [host = '', container = host, permissions = 'rwm'] = spec.split(':');
+  return { PathOnHost: host, PathInContainer: container, CgroupPermissions: permissions };
+}
+
+/**
+ * Names an option path as a message from the wire gave it: the keyword it came from
+ * (`kwargs.privileged`), else docker-py's name of the option (`kwargs.container_args[1]`), hooks
+ * under their header.
+ */
+export function wireFieldName(origins: ReadonlyMap<string, string>): (optionPath: string) => string {
+  const snakeOf = new Map<string, string>(SAME_VALUE.map(([camel, snake]) => [camel, snake]));
+  return (optionPath) => {
+    const origin = origins.get(optionPath);
+    if (origin) return origin;
+    const head = /^[A-Za-z]+/.exec(optionPath)?.[0] ?? optionPath;
+    const rest = optionPath.slice(head.length);
+    if (head === 'girderResultHooks') return `headers.girder_result_hooks${rest}`;
+    if (head === 'image') return `args[0]${rest}`;
+    return `kwargs.${snakeOf.get(head) ?? head}${rest}`;
+  };
 }
 
 function toEngineDeviceRequest(r: z.output<typeof deviceRequest>): Record<string, unknown> {

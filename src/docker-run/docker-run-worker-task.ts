@@ -7,7 +7,8 @@ import { specJobId, taskGirderAccess } from '../girder-worker/job/job-info-spec.
 import { GirderJobReporter, type JobOutcome } from '../girder-worker/job/job-reporter.js';
 import { FanOutReporter } from '../execution/reporter.js';
 import { SoftTimeLimitExceededError, TimeLimitExceededError } from '../celery/errors.js';
-import { fromWireKwargs } from './docker-run-wire.js';
+import { fromWireKwargs, wireFieldName } from './docker-run-wire.js';
+import { parseWorkerPolicy, secureDefaultPolicy } from './policy/policy-schema.js';
 import { readGirderHeaders, type GirderHeaders } from '../girder-worker/girder-headers.js';
 import type { TaskRequest } from '../celery/protocol/parse-task-message.js';
 import { WorkerShutdownReason, type WorkerExecution, type WorkerTask } from '../app/worker-task.js';
@@ -75,15 +76,23 @@ async function runDockerRun(request: TaskRequest, girder: GirderHeaders, exec: W
       throw new ValidationError(`kwargs.${key}`, value, 'given both by position and by name');
     kwargs[key] = value;
   }
-  const options = fromWireKwargs(kwargs);
+  const origins = new Map<string, string>();
+  const options = fromWireKwargs(kwargs, origins);
   if (girder.resultHooks.length > 0) options.girderResultHooks = girder.resultHooks;
   const parsed = parseDockerRunOptions(options, 'kwargs');
   const jobId = girder.jobInfoSpec ? specJobId(girder.jobInfoSpec) : undefined;
+  // Messages from the broker are never trusted: without the worker's policy, the secure default.
+  const policy = exec.policy === undefined ? secureDefaultPolicy() : parseWorkerPolicy(exec.policy);
   return executeDockerRun(
     parseImage(image),
     parsed,
     { taskId: request.id, signal: exec.signal, reporter: exec.reporter },
-    { girder: taskGirderAccess({ apiUrl: girder.apiUrl, token: girder.token, jobId }) },
+    {
+      girder: taskGirderAccess({ apiUrl: girder.apiUrl, token: girder.token, jobId }),
+      policy,
+      girderApiUrl: girder.apiUrl,
+      fieldName: wireFieldName(origins),
+    },
   );
 }
 

@@ -22,6 +22,12 @@ import { ensureImage } from '../docker/ensure-image.js';
 import { LABEL_KEEP, LABEL_OWNER, LABEL_TASK_ID, ownerLabel } from '../docker/ownership.js';
 import { runContainer } from '../docker/run-container.js';
 import { loadRunDefaults, type RunDefaults } from './run-defaults.js';
+import { getConfiguration } from '../config/configuration.js';
+import { checkDockerRun } from './policy/check-docker-run.js';
+import { applyLimitDefaults } from './policy/limit-rules.js';
+import { configuredPolicy } from './policy/load-policy.js';
+import type { WorkerPolicy } from './policy/policy-schema.js';
+import { RunLimits } from './policy/run-limits.js';
 
 export interface DockerRunResult {
   exitCode: number;
@@ -42,6 +48,15 @@ export interface DockerRunServices {
   girder?: GirderAccess;
   defaults?: RunDefaults;
   tempRoot?: string;
+  /**
+   * The worker policy the task is checked against before anything is created; null checks
+   * nothing. Default: the configured one (`configure({ policy })`, LONGSHORE_WORKER_POLICY), if any.
+   */
+  policy?: WorkerPolicy | null;
+  /** The task's own Girder API URL, which the policy lets the task send data to. */
+  girderApiUrl?: string | undefined;
+  /** How option paths are named in a PolicyError (a worker names the message's fields). */
+  fieldName?: (optionPath: string) => string;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
@@ -56,15 +71,20 @@ export async function executeDockerRun(
   exec: TaskExecution,
   services: DockerRunServices = {},
 ): Promise<DockerRunResult> {
+  const policy = services.policy === undefined ? configuredPolicy() : (services.policy ?? undefined);
+  // First, before anything exists on the host: what the task asks is checked as the caller sent
+  // it (the site defaults below are the site's own).
+  if (policy) await checkPolicy(policy, image, taskOptions, services);
   const engine = services.engine ?? defaultEngine();
   reapOnce(engine);
   const defaults = services.defaults ?? loadRunDefaults();
   const options = mergeOptions(defaults.options, taskOptions);
   const hooks: ResultHook[] = options.girderResultHooks ?? [];
+  const limits = policy ? new RunLimits(policy.limits, exec.signal, exec.reporter) : undefined;
   const ctx = new LocalTaskContext({
     taskId: exec.taskId,
-    signal: exec.signal,
-    reporter: exec.reporter,
+    signal: limits?.signal ?? exec.signal,
+    reporter: limits?.reporter ?? exec.reporter,
     ...(services.tempRoot ? { tempRoot: services.tempRoot } : {}),
     forceRemove: (path) => removeTreeWithContainer(engine, image, path),
     girder: services.girder ?? girderAccessFromConfig(),
@@ -98,6 +118,8 @@ export async function executeDockerRun(
       },
       imageLabels: imageInfo.labels,
     });
+    if (policy) applyLimitDefaults(body, policy.limits);
+    limits?.containerStarting();
     const exited = await runContainer(engine, body, ctx, {
       removeContainer: options.removeContainer ?? true,
       stopTimeout: options.stopTimeout ?? DEFAULT_STOP_TIMEOUT_S,
@@ -126,12 +148,14 @@ export async function executeDockerRun(
   } catch (caught) {
     failed = true;
     const error =
-      exec.signal.aborted && !(caught instanceof TaskCancelledError)
+      limits?.reason ??
+      (exec.signal.aborted && !(caught instanceof TaskCancelledError)
         ? new TaskCancelledError(undefined, { cause: exec.signal.reason })
-        : caught;
+        : caught);
     if (!(error instanceof ResultHookError)) await runFailureHooks(hooks, ctx, { ...outcome, error });
     throw error;
   } finally {
+    limits?.dispose();
     const cleanupErrors = await ctx.dispose();
     if (cleanupErrors.length > 0) {
       // Never replaces the task's own error; after a success it is the error.
@@ -140,6 +164,30 @@ export async function executeDockerRun(
       for (const e of cleanupErrors) exec.reporter.warning(`Cleanup: ${e.message}`);
     }
   }
+}
+
+async function checkPolicy(
+  policy: WorkerPolicy,
+  image: string,
+  options: ParsedDockerRunOptions,
+  services: DockerRunServices,
+): Promise<void> {
+  const config = getConfiguration();
+  const girderApiUrls = [services.girderApiUrl, config.girder?.apiUrl].filter(
+    (url): url is string => typeof url === 'string' && url !== '',
+  );
+  await checkDockerRun(policy, image, options, {
+    tmpRoot: services.tempRoot ?? config.tmpRoot,
+    // Wherever the engine listens, and the standard place, whichever this host uses.
+    dockerSockets: [
+      config.dockerSocket,
+      config.dockerHostSocket,
+      '/var/run/docker.sock',
+      '/run/docker.sock',
+    ].filter((s): s is string => s !== undefined),
+    girderApiUrls,
+    ...(services.fieldName ? { fieldName: services.fieldName } : {}),
+  });
 }
 
 async function runFailureHooks(

@@ -17,6 +17,8 @@ export interface RunRequestOptions {
   kill: (taskId: string) => Promise<void>;
   /** The worker's logger for this task, handed to the task. */
   logger: Logger;
+  /** The worker's policy, handed to the task. */
+  policy?: unknown;
   /** How long to wait for a task to end after its hard time limit killed it. */
   settleMs?: number;
 }
@@ -62,6 +64,7 @@ export async function runRequest(entry: WorkerRequest, options: RunRequestOption
         signal: controller.signal,
         reporter: options.reporter,
         logger: options.logger,
+        policy: options.policy,
       }),
     )
     .then(

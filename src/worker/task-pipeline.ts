@@ -43,6 +43,8 @@ export interface PipelineDeps {
   /** Before a message delivered again runs: clear what a dead worker's attempt left (never throws). */
   redelivered?(request: TaskRequest): Promise<void>;
   logger: Logger;
+  /** The worker's policy, handed to each task (docker_run checks messages against it). */
+  policy?: unknown;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -200,6 +202,7 @@ export class TaskPipeline {
       reporter: output.reporter,
       kill: this.#deps.kill,
       logger: this.#deps.logger.child({ taskId: request.id }),
+      policy: this.#deps.policy,
     }).finally(() => output.close());
     const runtime = (Date.now() - (entry.startedAt ?? Date.now())) / 1000;
     const ref: TaskRef = { id: request.id, name: request.name, request };

@@ -7,6 +7,7 @@ import { parseOrThrow } from '../core/parse.js';
 import { DEFAULT_QUEUE } from '../celery/amqp/task-queue.js';
 import type { TaskRegistry } from '../app/task-registry.js';
 import type { WorkerEventSink } from '../celery/events/event-sink.js';
+import type { WorkerPolicyInput } from '../docker-run/policy/policy-schema.js';
 
 export interface WorkerOptions {
   /** The AMQP URL (Celery's `amqp://guest:guest@localhost:5672//` form works). */
@@ -48,6 +49,12 @@ export interface WorkerOptions {
    * (default: the process's, on stderr). Every line carries the worker's hostname.
    */
   logger?: Logger;
+  /**
+   * What docker_run messages may ask of this host: a policy file (JSON) or the policy itself.
+   * Default: the configured file (`configure({ policy })`, LONGSHORE_WORKER_POLICY), else the
+   * secure default (README, "Worker policy").
+   */
+  policy?: string | WorkerPolicyInput;
 }
 
 export interface ResolvedWorkerOptions {

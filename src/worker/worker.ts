@@ -20,6 +20,8 @@ import { RequestBook } from './request-book.js';
 import { RevokedSet } from './revoked-set.js';
 import { registerRevokeCommand } from './revoke-command.js';
 import { TaskPipeline } from './task-pipeline.js';
+import { configuredPolicy, resolvePolicy } from '../docker-run/policy/load-policy.js';
+import { secureDefaultPolicy, type WorkerPolicy } from '../docker-run/policy/policy-schema.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
 
 export type WorkerState = 'new' | 'running' | 'stopping' | 'stopped';
@@ -53,6 +55,8 @@ export class Worker {
   /** The Lamport clock of its events and control replies. */
   readonly clock = new LamportClock();
   readonly startedAt = Date.now();
+  /** What docker_run messages may ask of this host, defaults filled in. */
+  readonly policy: WorkerPolicy;
   readonly #pipeline: TaskPipeline;
   readonly #link: BrokerLink;
   readonly #logger: Logger;
@@ -63,6 +67,11 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.options = resolveWorkerOptions(options);
+    // Loaded once, at start: a bad policy file stops the worker before it takes any message.
+    this.policy =
+      options.policy === undefined
+        ? (configuredPolicy() ?? secureDefaultPolicy())
+        : resolvePolicy(options.policy);
     this.registry = options.registry ?? app;
     if (!this.registry.has(dockerRunWorkerTask.name)) this.registry.register(dockerRunWorkerTask);
     this.#logger = (options.logger ?? defaultLogger()).child({ hostname: this.options.hostname });
@@ -93,6 +102,7 @@ export class Worker {
       prefetchChanged: () => this.#applyPrefetch(),
       kill: killTaskContainers,
       redelivered: (request) => this.#clearOrphans(request),
+      policy: this.policy,
     });
     registerRevokeCommand(this.control, this.#pipeline);
     registerInspectCommands(this.control, {
