@@ -1,18 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../core/errors.js';
+import { validationErrorOf } from '../../test/helpers/validation.js';
 import { configure, getConfiguration, resetConfiguration } from './configuration.js';
 
 afterEach(() => resetConfiguration());
-
-function invalid(run: () => unknown): ValidationError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('brokerTls', () => {
   it('is taken from configure()', () => {
@@ -43,15 +33,19 @@ describe('brokerTls', () => {
       key: '/etc/c.key',
       servername: 'rabbit',
     });
-    const error = invalid(() => configure({ brokerTls: { cert_reqs: 'CERT_NONE' } as never }));
+    const error = validationErrorOf(() => configure({ brokerTls: { cert_reqs: 'CERT_NONE' } as never }));
     expect(error.field).toBe('config.brokerTls.cert_reqs');
     expect(error.message).toMatch(/always verifies/);
   });
 
   it('refuses a client key without its certificate, and the reverse', () => {
-    expect(invalid(() => configure({ brokerTls: { key: '/k' } })).field).toBe('config.brokerTls.cert');
-    expect(invalid(() => configure({ brokerTls: { cert: '/c' } })).field).toBe('config.brokerTls.key');
-    expect(invalid(() => configure({ brokerTls: { verify: false } as never })).field).toBe(
+    expect(validationErrorOf(() => configure({ brokerTls: { key: '/k' } })).field).toBe(
+      'config.brokerTls.cert',
+    );
+    expect(validationErrorOf(() => configure({ brokerTls: { cert: '/c' } })).field).toBe(
+      'config.brokerTls.key',
+    );
+    expect(validationErrorOf(() => configure({ brokerTls: { verify: false } as never })).field).toBe(
       'config.brokerTls.verify',
     );
   });
@@ -66,10 +60,10 @@ describe('brokerTls', () => {
         LONGSHORE_BROKER_SERVERNAME: 'rabbit',
       }).brokerTls,
     ).toEqual({ ca: '/etc/ca.pem', cert: '/etc/c.pem', key: '/etc/c.key', servername: 'rabbit' });
-    expect(invalid(() => getConfiguration({ LONGSHORE_BROKER_CERT: '/etc/c.pem' })).field).toBe(
+    expect(validationErrorOf(() => getConfiguration({ LONGSHORE_BROKER_CERT: '/etc/c.pem' })).field).toBe(
       'LONGSHORE_BROKER_KEY',
     );
-    const error = invalid(() => getConfiguration({ LONGSHORE_BROKER_SERVERNAME: 'a b' }));
+    const error = validationErrorOf(() => getConfiguration({ LONGSHORE_BROKER_SERVERNAME: 'a b' }));
     expect(error.field).toBe('LONGSHORE_BROKER_SERVERNAME');
   });
 

@@ -1,19 +1,9 @@
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../core/errors.js';
+import { validationErrorOf } from '../../test/helpers/validation.js';
 import { configure, getConfiguration, resetConfiguration } from './configuration.js';
 
 afterEach(() => resetConfiguration());
-
-function invalid(run: () => unknown): ValidationError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('getConfiguration', () => {
   it('has defaults for every process setting', () => {
@@ -82,12 +72,12 @@ describe('getConfiguration', () => {
   });
 
   it('names the variable and the value when one is bad', () => {
-    const level = invalid(() => getConfiguration({ LONGSHORE_LOG_LEVEL: 'loud' }));
+    const level = validationErrorOf(() => getConfiguration({ LONGSHORE_LOG_LEVEL: 'loud' }));
     expect(level.field).toBe('LONGSHORE_LOG_LEVEL');
     expect(level.value).toBe('loud');
-    const root = invalid(() => getConfiguration({ LONGSHORE_TMP_ROOT: 'relative/dir' }));
+    const root = validationErrorOf(() => getConfiguration({ LONGSHORE_TMP_ROOT: 'relative/dir' }));
     expect(root.message).toBe('Invalid LONGSHORE_TMP_ROOT: "relative/dir" (expected an absolute path)');
-    expect(invalid(() => getConfiguration({ LONGSHORE_LOG_FORMAT: 'xml' })).field).toBe(
+    expect(validationErrorOf(() => getConfiguration({ LONGSHORE_LOG_FORMAT: 'xml' })).field).toBe(
       'LONGSHORE_LOG_FORMAT',
     );
   });
@@ -98,6 +88,6 @@ describe('getConfiguration', () => {
       tmpRoot: '/var/lib/longshore',
       logLevel: 'debug',
     });
-    expect(invalid(() => configure({ tmpRoot: 'here' })).field).toBe('config.tmpRoot');
+    expect(validationErrorOf(() => configure({ tmpRoot: 'here' })).field).toBe('config.tmpRoot');
   });
 });

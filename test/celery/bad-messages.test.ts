@@ -6,6 +6,7 @@ import { CONFORMANCE } from '../helpers/docker.js';
 import { useLeakChecks } from '../helpers/leaks.js';
 import { BROKER, useBroker } from './helpers/broker.js';
 import { add } from './helpers/test-tasks.js';
+import { taskHeaders } from './helpers/task-headers.js';
 
 useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -21,27 +22,6 @@ const DEFAULT_VOLUME = {
   _mode: 511,
   _instance: null,
 };
-
-function headers(id: string, task: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    lang: 'py',
-    task,
-    id,
-    shadow: null,
-    eta: null,
-    expires: null,
-    group: null,
-    retries: 0,
-    timelimit: [null, null],
-    root_id: id,
-    parent_id: null,
-    argsrepr: '()',
-    kwargsrepr: '{}',
-    origin: 'gen1@test',
-    ignore_result: false,
-    ...extra,
-  };
-}
 
 interface BadCase {
   name: string;
@@ -148,7 +128,7 @@ describe('bad task messages', () => {
         correlationId: id,
         replyTo: broker.admin.replyQueue,
         deliveryMode: 2,
-        headers: headers(id, c.task ?? 'lstest.add', c.headers),
+        headers: taskHeaders(id, c.task ?? 'lstest.add', c.headers),
       });
     }
     // No task id anywhere: nothing to report to, but still acknowledged.

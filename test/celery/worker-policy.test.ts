@@ -26,6 +26,7 @@ import { useLeakChecks } from '../helpers/leaks.js';
 import { rejection, useScratchDir, worldWritable } from '../helpers/task.js';
 import { BROKER, useBroker } from './helpers/broker.js';
 import { celeryApp, usePython } from './helpers/python.js';
+import { taskHeaders } from './helpers/task-headers.js';
 
 const leaks = useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -65,27 +66,6 @@ afterEach(() => {
   expect(existsSync(`/${MARKER}`), 'a file written in the host root').toBe(false);
 });
 
-function messageHeaders(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    lang: 'py',
-    task: DOCKER_RUN_TASK_NAME,
-    id,
-    shadow: null,
-    eta: null,
-    expires: null,
-    group: null,
-    retries: 0,
-    timelimit: [null, null],
-    root_id: id,
-    parent_id: null,
-    argsrepr: '()',
-    kwargsrepr: '{}',
-    origin: 'gen1@test',
-    ignore_result: false,
-    ...extra,
-  };
-}
-
 /** Publishes a Girder Worker docker_run as Python sends it; resolves with its result message. */
 async function sendRaw(queue: string, kwargs: Record<string, unknown>, image = BUSYBOX) {
   const id = broker.id();
@@ -95,7 +75,7 @@ async function sendRaw(queue: string, kwargs: Record<string, unknown>, image = B
     correlationId: id,
     replyTo: broker.admin.replyQueue,
     deliveryMode: 2,
-    headers: messageHeaders(id),
+    headers: taskHeaders(id, DOCKER_RUN_TASK_NAME),
   });
   return broker.admin.result(id, undefined, 60_000);
 }
