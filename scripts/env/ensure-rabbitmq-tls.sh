@@ -49,14 +49,6 @@ as_rabbitmq() {
 
 node_answers() { timeout 20 rabbitmqctl -q -n "$NODENAME" status >/dev/null 2>&1; }
 
-wait_seconds() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 1
-  done
-}
 
 cert_valid() { [ -s "$1" ] && openssl x509 -in "$1" -noout -checkend "$CHECK_END" >/dev/null 2>&1; }
 

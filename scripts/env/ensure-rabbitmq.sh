@@ -41,15 +41,6 @@ amqp_answers() {
 
 node_answers() { timeout 20 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 
-# Like wait_for, but by the clock: each try of a slow command (an Erlang CLI, ~1 s) counts.
-wait_seconds() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 1
-  done
-}
 
 # 1. Fast path: already running and usable.
 guest_can_log_in && exit 0

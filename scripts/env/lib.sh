@@ -55,3 +55,13 @@ start_detached() {
   setsid nohup "$@" >>"$logfile" 2>&1 </dev/null &
   echo $!
 }
+
+# Like wait_for, but by the clock: each try of a slow command (an Erlang CLI, ~1 s) counts.
+wait_seconds() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 1
+  done
+}
