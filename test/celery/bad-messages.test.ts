@@ -6,22 +6,10 @@ import { CONFORMANCE } from '../helpers/docker.js';
 import { useLeakChecks } from '../helpers/leaks.js';
 import { BROKER, useBroker } from './helpers/broker.js';
 import { add } from './helpers/test-tasks.js';
-import { taskHeaders } from './helpers/task-headers.js';
+import { NO_EMBED, PY_DEFAULT_VOLUME, taskHeaders } from './helpers/task-headers.js';
 
 useLeakChecks({ fds: false });
 const broker = useBroker();
-
-const EMBED = { callbacks: null, errbacks: null, chain: null, chord: null };
-const DEFAULT_VOLUME = {
-  'py/object': 'girder_worker.docker.transforms._DefaultTemporaryVolume',
-  _host_path: null,
-  _container_path: null,
-  mode: 'rw',
-  _transformed: false,
-  host_dir: null,
-  _mode: 511,
-  _instance: null,
-};
 
 interface BadCase {
   name: string;
@@ -43,27 +31,27 @@ const CASES: BadCase[] = [
   },
   {
     name: 'a body whose kwargs are not a dict',
-    body: JSON.stringify([[1, 2], [3], EMBED]),
+    body: JSON.stringify([[1, 2], [3], NO_EMBED]),
     excType: 'ValueError',
     message: /kwargs \(a dict\)/,
   },
   {
     name: 'a header of the wrong type',
-    body: JSON.stringify([[1, 2], {}, EMBED]),
+    body: JSON.stringify([[1, 2], {}, NO_EMBED]),
     headers: { retries: 'many' },
     excType: 'ValueError',
     message: /headers\.retries/,
   },
   {
     name: 'a timelimit that is not [hard, soft]',
-    body: JSON.stringify([[1, 2], {}, EMBED]),
+    body: JSON.stringify([[1, 2], {}, NO_EMBED]),
     headers: { timelimit: 'soon' },
     excType: 'ValueError',
     message: /headers\.timelimit/,
   },
   {
     name: 'a content type other than JSON',
-    body: JSON.stringify([[1, 2], {}, EMBED]),
+    body: JSON.stringify([[1, 2], {}, NO_EMBED]),
     contentType: 'application/x-python-serialize',
     excType: 'ValueError',
     message: /application\/x-python-serialize is not accepted/,
@@ -74,7 +62,7 @@ const CASES: BadCase[] = [
     body: JSON.stringify([
       [CONFORMANCE],
       { container_args: [{ 'py/object': 'evil.module.Thing', x: 1 }] },
-      EMBED,
+      NO_EMBED,
     ]),
     excType: 'ValueError',
     message: /evil\.module\.Thing/,
@@ -92,11 +80,11 @@ const CASES: BadCase[] = [
           {
             'py/object': 'girder_worker.docker.transforms.VolumePath',
             filename: '../../etc/passwd',
-            _volume: DEFAULT_VOLUME,
+            _volume: PY_DEFAULT_VOLUME,
           },
         ],
       },
-      EMBED,
+      NO_EMBED,
     ]),
     excType: 'ValueError',
     message: /escapes/,
@@ -104,7 +92,7 @@ const CASES: BadCase[] = [
   {
     name: 'an unknown docker_run keyword',
     task: DOCKER_RUN_TASK_NAME,
-    body: JSON.stringify([[CONFORMANCE], { pull_image: false, frobnicate: true }, EMBED]),
+    body: JSON.stringify([[CONFORMANCE], { pull_image: false, frobnicate: true }, NO_EMBED]),
     excType: 'ValueError',
     message: /frobnicate/,
   },

@@ -26,7 +26,7 @@ import { useLeakChecks } from '../helpers/leaks.js';
 import { rejection, useScratchDir, worldWritable } from '../helpers/task.js';
 import { BROKER, useBroker } from './helpers/broker.js';
 import { celeryApp, usePython } from './helpers/python.js';
-import { taskHeaders } from './helpers/task-headers.js';
+import { NO_EMBED, PY_DEFAULT_VOLUME, taskHeaders } from './helpers/task-headers.js';
 
 const leaks = useLeakChecks({ fds: false });
 const broker = useBroker();
@@ -34,17 +34,6 @@ const python = usePython();
 const scratch = useScratchDir();
 
 const GW = 'girder_worker.docker.transforms';
-const EMBED = { callbacks: null, errbacks: null, chain: null, chord: null };
-const DEFAULT_VOLUME = {
-  'py/object': `${GW}._DefaultTemporaryVolume`,
-  _host_path: null,
-  _container_path: null,
-  mode: 'rw',
-  _transformed: false,
-  host_dir: null,
-  _mode: 511,
-  _instance: null,
-};
 /** A file the container would write in the host's / if a mount of / got through. */
 const MARKER = `longshore-policy-marker-${process.pid}`;
 
@@ -69,7 +58,7 @@ afterEach(() => {
 /** Publishes a Girder Worker docker_run as Python sends it; resolves with its result message. */
 async function sendRaw(queue: string, kwargs: Record<string, unknown>, image = BUSYBOX) {
   const id = broker.id();
-  await broker.admin.publish(queue, JSON.stringify([[image], { pull_image: false, ...kwargs }, EMBED]), {
+  await broker.admin.publish(queue, JSON.stringify([[image], { pull_image: false, ...kwargs }, NO_EMBED]), {
     contentType: 'application/json',
     contentEncoding: 'utf-8',
     correlationId: id,
@@ -194,7 +183,7 @@ const BYPASSES: Bypass[] = [
             'py/object': `${GW}.NamedOutputPipe`,
             _container_path: '/mnt/pipes',
             _host_path: join(scratch, 'fifo-dir'),
-            _volume: DEFAULT_VOLUME,
+            _volume: PY_DEFAULT_VOLUME,
             name: 'out',
           },
           _output: { 'py/object': `${GW}.HostStdOut` },
@@ -233,7 +222,7 @@ const BYPASSES: Bypass[] = [
             'py/object': `${GW}.NamedOutputPipe`,
             _container_path: null,
             _host_path: null,
-            _volume: DEFAULT_VOLUME,
+            _volume: PY_DEFAULT_VOLUME,
             name: 'up',
           },
           _output: { 'py/object': `${GW}.ChunkedTransferEncodingStream`, url: listenerUrl, headers: {} },
