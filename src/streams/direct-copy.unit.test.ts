@@ -135,7 +135,8 @@ describe('copyDirectly (a host file into a FIFO, by a cat child)', () => {
     const file = await openHostFileReader(__filename);
     expect(await copyDirectly(file, new PassThrough())).toBeUndefined();
     expect(source.destroyed || sink!.destroyed || file.destroyed).toBe(false);
-    file.destroy();
+    // The next test counts descriptors: wait until this one is really closed.
+    await new Promise<void>((resolve) => file.once('close', () => resolve()).destroy());
     await pump(source, sink!);
     await reader.stdout;
   });
