@@ -8,6 +8,7 @@ import {
   missingPairField,
   type BrokerTlsOptions,
 } from './broker-tls.js';
+import { proxySettingsFromEnv, type ProxySettings } from './girder-network.js';
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
 import { ValidationError } from '../core/errors.js';
@@ -100,6 +101,7 @@ export const MONITOR_TOKEN_ENV = 'LONGSHORE_MONITOR_TOKEN';
 export const GIRDER_API_URL_ENV = 'LONGSHORE_GIRDER_API_URL';
 export const GIRDER_API_KEY_ENV = 'LONGSHORE_GIRDER_API_KEY';
 export const GIRDER_TOKEN_ENV = 'LONGSHORE_GIRDER_TOKEN';
+export const GIRDER_CA_ENV = 'LONGSHORE_GIRDER_CA';
 export const TMP_ROOT_ENV = 'LONGSHORE_TMP_ROOT';
 export const DOCKER_SOCKET_ENV = 'LONGSHORE_DOCKER_SOCKET';
 export const LOG_LEVEL_ENV = 'LONGSHORE_LOG_LEVEL';
@@ -249,6 +251,22 @@ function girderFromEnv(env: NodeJS.ProcessEnv): GirderConfig | undefined {
     { apiUrl, ...(apiKey ? { apiKey } : {}), ...(token ? { token } : {}) },
     GIRDER_API_URL_ENV,
   );
+}
+
+/**
+ * How this process reaches any Girder and the object stores it redirects to (also the Girders that
+ * messages name): the CA of `LONGSHORE_GIRDER_CA` and the proxies of the standard variables.
+ */
+export function getGirderNetwork(env: NodeJS.ProcessEnv = process.env): {
+  ca: string | undefined;
+  extraCaFile: string | undefined;
+  proxy: ProxySettings;
+} {
+  return {
+    ca: env[GIRDER_CA_ENV]?.trim() || undefined,
+    extraCaFile: env.NODE_EXTRA_CA_CERTS?.trim() || undefined,
+    proxy: proxySettingsFromEnv(env),
+  };
 }
 
 /** @internal Called when the configuration changes (the client drops its connections). */

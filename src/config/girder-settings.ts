@@ -16,7 +16,25 @@ export interface GirderClientOptions {
   retryDelayMs?: number | undefined;
   /** Bytes per upload chunk (default 64 MiB, girder_client's; at least 5 MiB, Girder's minimum). */
   chunkSize?: number | undefined;
+  /**
+   * Certificates to trust for HTTPS, besides the system's and `NODE_EXTRA_CA_CERTS`: PEM text, or
+   * the path of a PEM file (default `LONGSHORE_GIRDER_CA`). Certificates are always verified.
+   */
+  ca?: string | undefined;
+  /** The proxies to go through (default: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`); false for none. */
+  proxy?: ProxyOptions | false | undefined;
 }
+
+export interface ProxyOptions {
+  httpProxy?: string | undefined;
+  httpsProxy?: string | undefined;
+  noProxy?: string[] | undefined;
+}
+
+const proxyUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/[^\s]+$/, 'expected an http:// or https:// proxy URL')
+  .refine((url) => URL.canParse(url), 'expected a well-formed URL');
 
 export const girderClientOptionsSchema = z.strictObject({
   apiUrl: z
@@ -34,5 +52,16 @@ export const girderClientOptionsSchema = z.strictObject({
     // Girder refuses smaller chunks but the last (its core.upload_minimum_chunk_size).
     .min(5 * 1024 * 1024, 'at least 5 MiB: Girder refuses smaller chunks')
     .max(2 ** 31, 'at most 2 GiB')
+    .optional(),
+  ca: z.string().min(1).optional(),
+  proxy: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        httpProxy: proxyUrlSchema.optional(),
+        httpsProxy: proxyUrlSchema.optional(),
+        noProxy: z.array(z.string()).optional(),
+      }),
+    ])
     .optional(),
 });

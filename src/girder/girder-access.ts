@@ -58,10 +58,10 @@ export class GirderClientPool implements GirderAccess {
     return this.#default;
   }
 
-  /** The timeouts, retries and chunk size of the defaults, for clients of other connections. */
+  /** The timeouts, retries, chunk size, CA and proxies of the defaults, for clients of other connections. */
   #policy(): Partial<GirderClientOptions> {
-    const { timeoutMs, retries, retryDelayMs, chunkSize } = this.#defaults ?? {};
-    return { timeoutMs, retries, retryDelayMs, chunkSize };
+    const { timeoutMs, retries, retryDelayMs, chunkSize, ca, proxy } = this.#defaults ?? {};
+    return { timeoutMs, retries, retryDelayMs, chunkSize, ca, proxy };
   }
 }
 

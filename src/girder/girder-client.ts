@@ -1,6 +1,9 @@
 import { registerSecret } from '../core/secrets.js';
 import { parseOrThrow } from '../core/parse.js';
 import { girderClientOptionsSchema, type GirderClientOptions } from '../config/girder-settings.js';
+import { getGirderNetwork } from '../config/configuration.js';
+import { socketBodySupported } from './http/socket-body.js';
+import { createTransport, type Transport } from './http/transport.js';
 import { GirderHttpError } from './errors.js';
 import {
   girderRequest,
@@ -28,6 +31,7 @@ export class GirderClient {
   readonly chunkSize: number;
   readonly policy: HttpPolicy;
   readonly #apiKey: string | undefined;
+  readonly #transport: Transport;
   #token: string | null;
   #tokenExchange: Promise<string> | undefined;
 
@@ -35,15 +39,31 @@ export class GirderClient {
     const parsed = parseOrThrow(girderClientOptionsSchema, options, 'girder');
     this.apiUrl = parsed.apiUrl.replace(/\/+$/, '');
     this.chunkSize = parsed.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const network = getGirderNetwork();
+    const proxy = parsed.proxy ?? network.proxy;
+    this.#transport = createTransport({
+      ca: parsed.ca ?? network.ca,
+      extraCaFile: network.extraCaFile,
+      proxy: proxy === false ? undefined : { noProxy: [], ...proxy },
+    });
     this.policy = {
       timeoutMs: parsed.timeoutMs ?? 60_000,
       retries: parsed.retries ?? 5,
       retryDelayMs: parsed.retryDelayMs ?? 250,
+      transport: this.#transport,
     };
     this.#token = parsed.token ?? null;
     this.#apiKey = parsed.apiKey;
     registerSecret(this.#token);
     registerSecret(this.#apiKey);
+  }
+
+  /**
+   * Whether a body to or from `url` can be moved on a raw socket of our own (splice, sendfile):
+   * plain HTTP, straight to the server (a proxy, or TLS, needs a real client in between).
+   */
+  rawSocketReaches(url: string): boolean {
+    return socketBodySupported(url) && !this.#transport.proxied(new URL(url));
   }
 
   /** The URL of a path under the API root. */

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { markDirectSource } from '../../streams/direct-copy.js';
 import type { GirderFile } from '../documents.js';
 import type { GirderClient } from '../girder-client.js';
-import { socketBodySupported } from '../http/socket-body.js';
 import { downloadedBytes } from './downloaded-bytes.js';
 import { Resumption, type ResumptionOptions } from './resumption.js';
 import { spliceDownload } from './spliced-download.js';
@@ -27,7 +26,7 @@ export function openFileDownload(
     objectMode: false,
     highWaterMark: 1024 * 1024,
   });
-  if (socketBodySupported(client.apiUrl)) {
+  if (client.rawSocketReaches(client.apiUrl)) {
     markDirectSource(stream, (fifo, signal) => spliceDownload(resumption, fifo, signal));
   }
   return stream;

@@ -1,8 +1,10 @@
+import type { Readable } from 'node:stream';
 import { backoffDelay, sleep } from '../../core/backoff.js';
 import type { GirderFile } from '../documents.js';
 import { GirderHttpError, GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { isRetryable, type GirderResponse } from '../http/girder-http.js';
+import { MAX_REDIRECTS, REDIRECT_STATUSES, redirectTarget, sameOrigin } from './redirect.js';
 
 export interface ResumptionOptions {
   signal?: AbortSignal | undefined;
@@ -21,6 +23,9 @@ export class Resumption {
   received = 0;
   #resumes = 0;
   readonly #maxResumes: number;
+  /** Where Girder's last redirect led (an object store's signed URL): resumptions ask there. */
+  #location: string | undefined;
+  #refreshes = 0;
 
   constructor(
     readonly client: GirderClient,
@@ -37,23 +42,71 @@ export class Resumption {
   }
 
   /**
-   * Asks for the bytes not received yet. A server that ignores the Range of a resumption fails
-   * the download (its bytes would start over); `discard` releases what it sent.
+   * Asks for the bytes not received yet, following redirects (a redirect's body is discarded, and
+   * Girder's token goes only where Girder is). A signed URL that the store refuses (expired) sends
+   * the request back to Girder for a new one. A server that ignores the Range of a resumption
+   * fails the download (its bytes would start over); `discard` releases what it sent.
+   *
+   * Asked for a 'socket' body of a URL a raw socket cannot reach (TLS, a proxy), it answers 200
+   * with null data without asking: the caller takes Node's path, which asks again.
    */
   async open<T>(responseType: 'stream' | 'socket', discard: (data: T) => void): Promise<GirderResponse<T>> {
-    const response = await this.client.request<T>('GET', this.path, {
-      responseType,
-      signal: this.options.signal,
-      action: this.action,
-      headers: this.received > 0 ? { Range: `bytes=${this.received}-` } : undefined,
-    });
-    if (this.received > 0 && response.status !== 206) {
-      discard(response.data);
-      throw new GirderTransferError(
-        `Could not ${this.action}: the server ignored the Range request to resume at byte ${this.received}`,
-      );
+    const range = this.received > 0 ? { Range: `bytes=${this.received}-` } : undefined;
+    for (let hops = 0; ;) {
+      const url = this.#location ?? this.client.url(this.path);
+      if (responseType === 'socket' && !this.client.rawSocketReaches(url)) {
+        return { status: 200, headers: {}, data: null as T };
+      }
+      let response: GirderResponse<T>;
+      try {
+        response = await this.#ask<T>(url, responseType, range);
+      } catch (error) {
+        if (!this.#mayRefresh(error)) throw error;
+        this.#location = undefined;
+        continue;
+      }
+      if (REDIRECT_STATUSES.has(response.status)) {
+        // Read to its end, a redirect's few bytes give the connection back for the next request.
+        if (responseType === 'stream') await drained(response.data as Readable);
+        discard(response.data);
+        if (++hops > MAX_REDIRECTS) {
+          throw new GirderTransferError(`Could not ${this.action}: more than ${MAX_REDIRECTS} redirects`);
+        }
+        this.#location = redirectTarget(response.headers.location, url, this.action).href;
+        continue;
+      }
+      if (this.received > 0 && response.status !== 206) {
+        discard(response.data);
+        throw new GirderTransferError(
+          `Could not ${this.action}: the server ignored the Range request to resume at byte ${this.received}`,
+        );
+      }
+      return response;
     }
-    return response;
+  }
+
+  #ask<T>(
+    url: string,
+    responseType: 'stream' | 'socket',
+    range: Record<string, string> | undefined,
+  ): Promise<GirderResponse<T>> {
+    const options = { responseType, signal: this.options.signal, action: this.action };
+    if (this.#location === undefined)
+      return this.client.request<T>('GET', this.path, { ...options, headers: range });
+    return (async () => {
+      const token = sameOrigin(url, this.client.apiUrl) ? await this.client.token(this.options.signal) : null;
+      return this.client.requestUrl<T>('GET', url, {
+        ...options,
+        headers: { ...range, ...(token ? { 'Girder-Token': token } : {}) },
+      });
+    })();
+  }
+
+  /** An object store refusing a signed URL (S3: 403 once it expired): ask Girder again, a few times. */
+  #mayRefresh(error: unknown): boolean {
+    if (this.#location === undefined || !(error instanceof GirderHttpError)) return false;
+    if (error.status !== 403 && error.status !== 401 && error.status !== 410) return false;
+    return ++this.#refreshes <= 3;
   }
 
   /** Fails before `bytes` more are taken if they would run past the file's size. */
@@ -94,5 +147,18 @@ export class Resumption {
       this.options.signal,
     );
     return false;
+  }
+}
+
+/** Reads a short body away (a redirect's page); a long one is left for `discard` to destroy. */
+async function drained(body: Readable): Promise<void> {
+  let bytes = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > 64 * 1024) return;
+    }
+  } catch {
+    // A body that fails to arrive is discarded all the same.
   }
 }

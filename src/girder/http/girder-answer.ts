@@ -19,7 +19,15 @@ export function girderErrorBody(body: unknown): { message?: string; field?: stri
       ...(typeof field === 'string' ? { field } : {}),
     };
   }
-  if (typeof body === 'string' && body.trim()) return { message: redact(body.trim().slice(0, 500)) };
+  if (typeof body === 'string' && body.trim()) {
+    // An object store's XML error: its code and message only (S3 echoes signatures in the rest).
+    const code = /<Code>([^<]{1,100})<\/Code>/.exec(body)?.[1];
+    if (code) {
+      const message = /<Message>([^<]{1,300})<\/Message>/.exec(body)?.[1];
+      return { message: redact(message ? `${code}: ${message}` : code) };
+    }
+    return { message: redact(body.trim().slice(0, 500)) };
+  }
   return {};
 }
 

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError, type AxiosResponse } from 'axios';
 import { backoffDelay, sleep } from '../../core/backoff.js';
@@ -8,6 +6,7 @@ import { GirderHttpError } from '../errors.js';
 import { answerError, dropEmpty, jsonOrText, noAnswerError } from './girder-answer.js';
 import { sendForSocket } from './socket-body.js';
 import { sendWithBodyWriter, type SocketBodyWriter } from './socket-request.js';
+import { createTransport, type Transport } from './transport.js';
 
 /**
  * The one module that speaks HTTP to Girder (through axios). Everything above it deals in
@@ -51,6 +50,8 @@ export interface HttpPolicy {
   /** Retries after a connection error or a 5xx (not counting the first attempt). */
   retries: number;
   retryDelayMs: number;
+  /** The agents (CAs, proxies) requests leave by; default: the system's CAs, no proxy. */
+  transport?: Transport | undefined;
 }
 
 export interface GirderResponse<T> {
@@ -59,9 +60,7 @@ export interface GirderResponse<T> {
   headers: Record<string, string | undefined>;
 }
 
-// Keep-alive: a task makes many small requests (pages, chunks, job updates) to one server.
-const httpAgent = new http.Agent({ keepAlive: true });
-const httpsAgent = new https.Agent({ keepAlive: true });
+const directTransport = createTransport();
 
 const RETRYABLE_CODES = new Set([
   'ECONNRESET',
@@ -117,6 +116,7 @@ async function sendOnce<T>(request: GirderRequest, policy: HttpPolicy): Promise<
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
   }
   let response: AxiosResponse;
+  const agent = (policy.transport ?? directTransport).agentFor(new URL(request.url));
   try {
     response = await axios.request({
       method: request.method,
@@ -132,8 +132,10 @@ async function sendOnce<T>(request: GirderRequest, policy: HttpPolicy): Promise<
       maxBodyLength: Infinity,
       maxContentLength: Infinity,
       decompress: request.responseType !== 'stream',
-      httpAgent,
-      httpsAgent,
+      // The transport chose the agent, proxy included: axios's own proxy handling cannot tunnel https.
+      proxy: false,
+      httpAgent: agent,
+      httpsAgent: agent,
       // The raw body: Girder answers JSON, and a stream must stay a stream.
       transitional: { forcedJSONParsing: true, silentJSONParsing: true, clarifyTimeoutError: true },
     });

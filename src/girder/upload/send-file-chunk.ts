@@ -4,7 +4,6 @@ import { messageOf } from '../../core/errors.js';
 import { SocketFeeder, socketFeederAvailable } from '../../streams/socket-feeder.js';
 import type { GirderClient } from '../girder-client.js';
 import type { QueryValue } from '../http/girder-http.js';
-import { socketBodySupported } from '../http/socket-body.js';
 import { KeptConnection } from '../http/socket-request.js';
 import { GirderUploadError } from './upload-error.js';
 
@@ -19,7 +18,7 @@ export interface FileChunkRequest {
 
 /** Whether this client's chunks can leave a host file by sendfile (plain HTTP, perl, a known arch). */
 export async function canSendFile(client: GirderClient): Promise<boolean> {
-  return socketBodySupported(client.apiUrl) && (await socketFeederAvailable());
+  return client.rawSocketReaches(client.apiUrl) && (await socketFeederAvailable());
 }
 
 /**

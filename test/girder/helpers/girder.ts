@@ -2,7 +2,12 @@
 // longshore configured to use it.
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { configure, resetConfiguration } from '../../../src/index.js';
-import { startGirderTestServer, type Doc, type GirderTestServer } from '../server/index.js';
+import {
+  startGirderTestServer,
+  type Doc,
+  type GirderTestServer,
+  type GirderTestServerOptions,
+} from '../server/index.js';
 
 export interface GirderFixture {
   readonly server: GirderTestServer;
@@ -15,7 +20,9 @@ export interface GirderFixture {
   configure(extra?: Record<string, unknown>): void;
 }
 
-export function useGirder(options: { artifactRoute?: boolean } = {}): GirderFixture {
+export function useGirder(
+  options: GirderTestServerOptions | (() => Promise<GirderTestServerOptions>) = {},
+): GirderFixture {
   let server: GirderTestServer | undefined;
   let token = '';
   let user: Doc | undefined;
@@ -46,7 +53,7 @@ export function useGirder(options: { artifactRoute?: boolean } = {}): GirderFixt
     },
   };
   beforeAll(async () => {
-    server = await startGirderTestServer(options);
+    server = await startGirderTestServer(typeof options === 'function' ? await options() : options);
     const created = server.createUser('tester');
     token = created.token;
     user = created.user;
@@ -58,6 +65,7 @@ export function useGirder(options: { artifactRoute?: boolean } = {}): GirderFixt
   });
   afterEach(() => {
     server?.faults.reset();
+    server?.objectStore?.reset();
     resetConfiguration();
   });
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Faults } from './faults.js';
 import type { FileStorage } from './file-storage.js';
+import type { ObjectStore } from './object-store.js';
 import type { Doc, Store, TokenDoc, UserDoc } from './store.js';
 
 export interface ServerState {
@@ -18,6 +19,8 @@ export interface ServerState {
   /** Every status each job went through, for jobStatusHistory(). */
   readonly statusHistory: Map<string, (number | string)[]>;
   readonly onJobCancel: ((job: Doc) => void | Promise<void>) | undefined;
+  /** Where downloads are redirected (an S3 assetstore's bucket), and with which status. */
+  readonly objectStore: { store: ObjectStore; redirectStatus: number } | undefined;
 }
 
 export class RequestContext {

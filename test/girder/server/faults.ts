@@ -42,6 +42,7 @@ export class Faults {
   readonly #chunked: Counted<string>[] = [];
   readonly #failures: Counted<{ match: FaultMatch; status: number }>[] = [];
   readonly #delays: Counted<{ match: FaultMatch; ms: number }>[] = [];
+  readonly #redirects: Counted<{ fileId: string; status: number; location: string | undefined }>[] = [];
 
   /** The next `times` downloads of the file send their headers and `afterBytes` body bytes, then lose the connection. */
   dropDownload(fileId: string, afterBytes: number, times = 1): void {
@@ -71,7 +72,16 @@ export class Faults {
     this.#delays.push({ value: { match, ms }, remaining: times });
   }
 
+  /**
+   * The next `times` downloads of the file answer `status` with this Location (undefined: none),
+   * whatever the assetstore: loops, odd schemes and missing hosts, as a misconfigured site sends them.
+   */
+  redirectDownload(fileId: string, location: string | undefined, status = 302, times = 1): void {
+    this.#redirects.push({ value: { fileId, status, location }, remaining: times });
+  }
+
   reset(): void {
+    this.#redirects.length = 0;
     this.#drops.length = 0;
     this.#stalls.length = 0;
     this.#chunked.length = 0;
@@ -89,6 +99,10 @@ export class Faults {
 
   takeChunked(fileId: string): boolean {
     return take(this.#chunked, (e) => e.value === fileId) !== undefined;
+  }
+
+  takeRedirect(fileId: string): { status: number; location: string | undefined } | undefined {
+    return take(this.#redirects, (e) => e.value.fileId === fileId);
   }
 
   takeFailure(method: string, path: string): number | undefined {

@@ -8,6 +8,7 @@ import { filterDoc } from './filters.js';
 import { intParam, strParam } from './params.js';
 import { AccessType, loadModel } from './permissions.js';
 import { type Route, StreamReply } from './router.js';
+import type { FileDoc } from './store.js';
 
 function download(ctx: RequestContext, id: string): StreamReply {
   const file = loadModel(ctx, 'file', id, { level: AccessType.READ, missing: 'modelParam' });
@@ -20,7 +21,27 @@ function download(ctx: RequestContext, id: string): StreamReply {
   // The HTTP Range header takes precedence over the query; only its first range is served.
   const first = parseRanges(ctx.header('range'), file.size)?.[0];
   if (first) [offset, endByte] = first;
+  const redirect = ctx.server.faults.takeRedirect(file._id) ?? storeRedirect(ctx, file);
+  if (redirect) return new StreamReply(() => sendRedirect(ctx, redirect.status, redirect.location));
   return new StreamReply(() => sendFile(ctx, file, offset, endByte, disposition));
+}
+
+/** An S3 assetstore's answer: a redirect to a signed URL (the client asks the store for its Range). */
+function storeRedirect(ctx: RequestContext, file: FileDoc): { status: number; location: string } | undefined {
+  const store = ctx.server.objectStore;
+  if (!store) return undefined;
+  return { status: store.redirectStatus, location: store.store.signedUrl(file._id, file.name) };
+}
+
+/** CherryPy's HTTPRedirect: the status, the Location and a short HTML body naming it. */
+function sendRedirect(ctx: RequestContext, status: number, location: string | undefined): Promise<void> {
+  const body = `This resource can be found at <a href=${JSON.stringify(location ?? '')}>${location ?? ''}</a>.`;
+  ctx.res.statusCode = status;
+  if (location !== undefined) ctx.res.setHeader('Location', location);
+  ctx.res.setHeader('Content-Type', 'text/html;charset=utf-8');
+  ctx.res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+  ctx.res.end(body);
+  return Promise.resolve();
 }
 
 export const fileRoutes: Route[] = [

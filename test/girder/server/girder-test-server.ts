@@ -2,6 +2,7 @@
 // girder_worker plugins) for tests: the server's lifecycle, its routes, and what a test inspects.
 import { readFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ServerState } from './context.js';
 import { API_PREFIX, handleRequest } from './dispatch.js';
@@ -10,6 +11,7 @@ import { FileStorage } from './file-storage.js';
 import { fileRoutes } from './files-routes.js';
 import { folderRoutes } from './folders-routes.js';
 import { newObjectId } from './ids.js';
+import { ObjectStore } from './object-store.js';
 import { itemRoutes } from './items-routes.js';
 import { artifactRoute, jobRoutes } from './jobs-routes.js';
 import { Router } from './router.js';
@@ -24,6 +26,7 @@ export async function startGirderTestServer(
 ): Promise<GirderTestServer> {
   const server = new GirderTestServerImpl(options);
   await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  if (options.objectStore) await server.startObjectStore(options.objectStore);
   return server;
 }
 
@@ -31,6 +34,7 @@ export async function startGirderTestServer(
 interface Live {
   apiUrl: string;
   onJobCancel: ((job: Doc) => void | Promise<void>) | undefined;
+  objectStore: { store: ObjectStore; redirectStatus: number } | undefined;
 }
 
 function newState(options: GirderTestServerOptions, faults: Faults, live: Live): ServerState {
@@ -48,6 +52,9 @@ function newState(options: GirderTestServerOptions, faults: Faults, live: Live):
     get onJobCancel() {
       return live.onJobCancel;
     },
+    get objectStore() {
+      return live.objectStore;
+    },
   };
 }
 
@@ -57,11 +64,12 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
   readonly #live: Live;
   readonly #router = new Router();
   readonly #http: Server;
+  readonly #tls: boolean;
   #closing: Promise<void> | undefined;
 
   constructor(options: GirderTestServerOptions) {
     const faults = new Faults();
-    const live: Live = { apiUrl: '', onJobCancel: undefined };
+    const live: Live = { apiUrl: '', onJobCancel: undefined, objectStore: undefined };
     super(newState(options, faults, live));
     this.faults = faults;
     this.#live = live;
@@ -75,7 +83,21 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
     );
     if (this.state.artifactRoute) this.#router.add(artifactRoute);
     const dispatch = { state: this.state, router: this.#router, faults, requests: this.requests };
-    this.#http = createServer((req, res) => void handleRequest(dispatch, req, res));
+    const handle = (
+      req: Parameters<typeof handleRequest>[1],
+      res: Parameters<typeof handleRequest>[2],
+    ): void => void handleRequest(dispatch, req, res);
+    this.#tls = options.tls !== undefined;
+    this.#http = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
+  }
+
+  get objectStore(): ObjectStore | undefined {
+    return this.#live.objectStore?.store;
+  }
+
+  async startObjectStore(options: NonNullable<GirderTestServerOptions['objectStore']>): Promise<void> {
+    const store = await ObjectStore.start(this.state.storage, options);
+    this.#live.objectStore = { store, redirectStatus: options.redirectStatus ?? 303 };
   }
 
   get onJobCancel(): ((job: Doc) => void | Promise<void>) | undefined {
@@ -100,7 +122,10 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
     });
     const address = this.#http.address() as AddressInfo;
     const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.#live.apiUrl = `http://${shownHost}:${address.port}${API_PREFIX}`;
+    // The test certificate names localhost (and 127.0.0.1); https URLs use the name, as sites do.
+    this.#live.apiUrl = this.#tls
+      ? `https://localhost:${address.port}${API_PREFIX}`
+      : `http://${shownHost}:${address.port}${API_PREFIX}`;
   }
 
   close(): Promise<void> {
@@ -108,6 +133,7 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
       const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
       this.#http.closeAllConnections();
       await closed;
+      await this.#live.objectStore?.store.close();
       await this.state.storage.destroy();
     })();
     return this.#closing;
@@ -115,6 +141,7 @@ class GirderTestServerImpl extends Seeder implements GirderTestServer {
 
   clearRequests(): void {
     this.requests.length = 0;
+    this.#live.objectStore?.store.requests.splice(0);
   }
 
   getDoc(collection: CollectionName, id: string): Doc | undefined {

@@ -1,6 +1,7 @@
 // The public face of the Girder test server: what tests and benchmarks code against.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Faults } from './faults.js';
+import type { ObjectStore, ObjectStoreOptions } from './object-store.js';
 import type { CollectionName, Doc } from './store.js';
 
 export interface GirderTestServerOptions {
@@ -10,6 +11,13 @@ export interface GirderTestServerOptions {
   port?: number;
   /** Serve POST job/:id/artifact (Girder's unmerged 2018 branch). Default false: stock Girder's answer. */
   artifactRoute?: boolean;
+  /** Serve HTTPS with this certificate (apiUrl then names https://localhost). */
+  tls?: { key: string; cert: string } | undefined;
+  /**
+   * Keep file bytes in an object store, as an S3 assetstore does: downloads answer `redirectStatus`
+   * (default 303, CherryPy's HTTPRedirect) to a signed URL of the store.
+   */
+  objectStore?: (ObjectStoreOptions & { redirectStatus?: number }) | undefined;
 }
 
 export interface RecordedRequest {
@@ -93,6 +101,8 @@ export interface GirderTestServer {
 
   readonly faults: Pick<
     Faults,
-    'dropDownload' | 'stallDownload' | 'chunkDownload' | 'failNext' | 'delay' | 'reset'
+    'dropDownload' | 'stallDownload' | 'chunkDownload' | 'failNext' | 'delay' | 'redirectDownload' | 'reset'
   >;
+  /** The object store downloads are redirected to, when the server was started with one. */
+  readonly objectStore: ObjectStore | undefined;
 }
