@@ -62,13 +62,31 @@ function newTransport(options: TransportOptions): Transport {
       if (!agent) {
         // CONNECT for https (the proxy sees only the host), absolute-form requests for http.
         agent = secure
-          ? new HttpsProxyAgent(through, { keepAlive: true, ...(ca ? { ca } : {}) })
+          ? new TunnelAgent(through, { keepAlive: true }, ca)
           : new HttpProxyAgent(through, { keepAlive: true });
         viaProxy.set(key, agent);
       }
       return agent;
     },
   };
+}
+
+/** A CONNECT tunnel whose TLS to the server trusts the site's CAs (the library's options reach only the proxy). */
+class TunnelAgent extends HttpsProxyAgent<string> {
+  readonly #ca: string[] | undefined;
+
+  constructor(
+    proxy: string,
+    options: ConstructorParameters<typeof HttpsProxyAgent>[1],
+    ca: string[] | undefined,
+  ) {
+    super(proxy, options);
+    this.#ca = ca;
+  }
+
+  override connect(...[request, options]: Parameters<HttpsProxyAgent<string>['connect']>) {
+    return super.connect(request, this.#ca ? ({ ...options, ca: this.#ca } as typeof options) : options);
+  }
 }
 
 function trustedCertificates(ca: string, extraCaFile: string | undefined): string[] {
