@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { LongshoreError, StreamError, messageOf } from '../core/errors.js';
 import type { StreamIO, StreamSink, StreamSource } from './endpoints.js';
-import { copyDirectly } from '../streams/direct-copy.js';
+import { copyDirectly } from '../direct-io/direct-copy.js';
 import { pump } from '../streams/pump.js';
 
 /**

@@ -12,7 +12,7 @@ import { StreamError } from '../../src/core/errors.js';
 import { openFileDownload } from '../../src/girder/download/file-download.js';
 import { GirderHttpError } from '../../src/girder/errors.js';
 import { GirderClient } from '../../src/girder/girder-client.js';
-import { copyDirectly } from '../../src/streams/direct-copy.js';
+import { copyDirectly } from '../../src/direct-io/direct-copy.js';
 import { openFifoWriter } from '../../src/streams/fifo-writer.js';
 import { makeFifo } from '../../src/streams/make-fifo.js';
 import { expectFdsBackTo, liveChildren, openFdCount } from '../helpers/leaks.js';

@@ -13,7 +13,7 @@ import { GirderClient } from '../../src/girder/girder-client.js';
 import { uploadFileToItem } from '../../src/girder/upload/upload-file-to-item.js';
 import { GirderUploadError } from '../../src/girder/upload/upload-error.js';
 import { KnownSizeUploadSink } from '../../src/girder/upload/known-size-upload-sink.js';
-import { copyDirectly } from '../../src/streams/direct-copy.js';
+import { copyDirectly } from '../../src/direct-io/direct-copy.js';
 import { openFifoReader } from '../../src/streams/fifo-reader.js';
 import { makeFifo } from '../../src/streams/make-fifo.js';
 import { liveChildren } from '../helpers/leaks.js';

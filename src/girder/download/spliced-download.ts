@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import { StreamError, messageOf } from '../../core/errors.js';
-import type { FifoTarget } from '../../streams/direct-copy.js';
+import type { FifoTarget } from '../../direct-io/direct-copy.js';
 import { errnoCode } from '../../streams/fifo-fd.js';
-import { spliceAvailable, spliceToFifo } from '../../streams/splice-copy.js';
+import { spliceAvailable, spliceToFifo } from '../../direct-io/splice-copy.js';
 import type { SocketBody } from '../http/socket-body.js';
 import { downloadedBytes } from './downloaded-bytes.js';
 import { Resumption } from './resumption.js';

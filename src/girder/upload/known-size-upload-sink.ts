@@ -10,7 +10,7 @@ import {
   type UploadAnswer,
 } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';
-import { markDirectSink, type FifoSource } from '../../streams/direct-copy.js';
+import { markDirectSink, type FifoSource } from '../../direct-io/direct-copy.js';
 import { spliceUpload } from './spliced-upload.js';
 import { abandonUpload, reachable, startUpload, type NewFile } from './start-upload.js';
 

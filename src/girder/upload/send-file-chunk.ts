@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { messageOf } from '../../core/errors.js';
-import { SocketFeeder, socketFeederAvailable } from '../../streams/socket-feeder.js';
+import { SocketFeeder, socketFeederAvailable } from '../../direct-io/socket-feeder.js';
 import type { GirderClient } from '../girder-client.js';
 import type { QueryValue } from '../http/girder-http.js';
 import { socketBodySupported } from '../http/socket-body.js';

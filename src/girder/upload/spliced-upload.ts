@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
-import type { FifoSource } from '../../streams/direct-copy.js';
-import { SocketFeeder } from '../../streams/socket-feeder.js';
+import type { FifoSource } from '../../direct-io/direct-copy.js';
+import { SocketFeeder } from '../../direct-io/socket-feeder.js';
 import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { KeptConnection } from '../http/socket-request.js';

@@ -11,12 +11,12 @@ import { EventReporter } from '../execution/reporter.js';
 import type { StreamIO } from '../execution/endpoints.js';
 import { runConnection } from '../execution/connection.js';
 import { copyDirectly, markFileSource } from './direct-copy.js';
-import { openFifoReader } from './fifo-reader.js';
-import { openFifoWriter } from './fifo-writer.js';
-import { openHostFileReader } from './host-file.js';
-import { makeFifo } from './make-fifo.js';
+import { openFifoReader } from '../streams/fifo-reader.js';
+import { openFifoWriter } from '../streams/fifo-writer.js';
+import { openHostFileReader } from '../streams/host-file.js';
+import { makeFifo } from '../streams/make-fifo.js';
 import { BIG_PIPE_SIZE, growPipe } from './pipe-size.js';
-import { pump } from './pump.js';
+import { pump } from '../streams/pump.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
