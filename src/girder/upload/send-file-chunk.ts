@@ -5,7 +5,7 @@ import { SocketFeeder, socketFeederAvailable } from '../../direct-io/socket-feed
 import type { GirderClient } from '../girder-client.js';
 import type { QueryValue } from '../http/girder-http.js';
 import { socketBodySupported } from '../http/socket-body.js';
-import { KeptConnection } from '../http/socket-request.js';
+import { KeptConnection } from '../../direct-io/kept-connection.js';
 import { GirderUploadError } from './upload-error.js';
 
 export interface FileChunkRequest {
