@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { directIoAllowed } from './direct-io-setting.js';
 import { perlScript } from './perl-script.js';
 
 /** A pipe's buffer when nobody changed it (Linux). */
@@ -20,10 +21,10 @@ let perlMissing = false;
  * blocking, which would change our own descriptor too. Best effort: without perl, or past the user's pipe quota, the pipe keeps its
  * size and everything works as before. Resolves true when the pipe grew. The child has its copy
  * once this returns, so `fd` may be closed at once; the copy lives a few milliseconds, at most
- * 5 seconds.
+ * 5 seconds. With direct I/O off (see directIoAllowed), no child runs and the pipe keeps its size.
  */
 export function growPipe(fd: number): Promise<boolean> {
-  if (perlMissing) return Promise.resolve(false);
+  if (perlMissing || !allowed()) return Promise.resolve(false);
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -43,4 +44,13 @@ export function growPipe(fd: number): Promise<boolean> {
     });
     child.once('exit', (code) => resolve(code === 0));
   });
+}
+
+/** The setting, read without throwing: callers fire and forget (a bad value fails the transfer). */
+function allowed(): boolean {
+  try {
+    return directIoAllowed();
+  } catch {
+    return false;
+  }
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { StreamError, messageOf } from '../core/errors.js';
+import { directIoAllowed } from './direct-io-setting.js';
 import { findProgram } from './find-program.js';
 import { perlScript } from './perl-script.js';
 import { syscallNumbers } from './syscall-numbers.js';
@@ -24,9 +25,9 @@ export interface SocketFeederOptions {
   idleTimeoutMs: number;
 }
 
-/** Whether a feeder can run here: known system call numbers and a `perl` to make them. */
+/** Whether a feeder can run here: direct I/O on, known system call numbers and a `perl` to make them. */
 export async function socketFeederAvailable(): Promise<boolean> {
-  return syscallNumbers() !== undefined && (await findProgram('perl')) !== undefined;
+  return directIoAllowed() && syscallNumbers() !== undefined && (await findProgram('perl')) !== undefined;
 }
 
 /**

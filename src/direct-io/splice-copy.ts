@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { StreamError } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
+import { directIoAllowed } from './direct-io-setting.js';
 import { findProgram } from './find-program.js';
 import { perlScript } from './perl-script.js';
 import { syscallNumbers } from './syscall-numbers.js';
@@ -25,9 +26,11 @@ export type SpliceResult =
       shortBecause?: string;
     };
 
-/** Whether splicing can run here: a known system call number and a `perl` to make it. */
+/** Whether splicing can run here: direct I/O on, a known system call number and a `perl` to make it. */
 export async function spliceAvailable(): Promise<boolean> {
-  return syscallNumbers()?.splice !== undefined && (await findProgram('perl')) !== undefined;
+  return (
+    directIoAllowed() && syscallNumbers()?.splice !== undefined && (await findProgram('perl')) !== undefined
+  );
 }
 
 /**
