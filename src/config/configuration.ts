@@ -46,6 +46,12 @@ export interface LongshoreConfig {
    * worker without one applies the secure default; in-process runs check only when one is named.
    */
   policy?: string | undefined;
+  /**
+   * Whether bytes may move outside Node (default true): `cat`, `splice` and `sendfile` in `perl`
+   * children, and pipes grown by one. false: every transfer goes through Node's streams and HTTP
+   * client, the portable path.
+   */
+  directIo?: boolean | undefined;
 }
 
 export interface GirderConfig extends GirderClientOptions {
@@ -70,6 +76,8 @@ export interface ResolvedConfig {
   logFormat: LogFormat;
   /** The worker policy file, when one is named. */
   policy: string | undefined;
+  /** Whether bytes may move outside Node (see LongshoreConfig.directIo). */
+  directIo: boolean;
   /** Celery's worker_revokes_max and worker_revoke_expires (seconds), from Celery's variables. */
   revokes: { max: number; expiresSeconds: number };
   /** `longshore monitor`'s login and names, and the token the CLI sends to a monitor. */
@@ -107,6 +115,7 @@ export const DOCKER_SOCKET_ENV = 'LONGSHORE_DOCKER_SOCKET';
 export const LOG_LEVEL_ENV = 'LONGSHORE_LOG_LEVEL';
 export const LOG_FORMAT_ENV = 'LONGSHORE_LOG_FORMAT';
 export const WORKER_POLICY_ENV = 'LONGSHORE_WORKER_POLICY';
+export const DIRECT_IO_ENV = 'LONGSHORE_DIRECT_IO';
 export const REVOKES_MAX_ENV = 'CELERY_WORKER_REVOKES_MAX';
 export const REVOKE_EXPIRES_ENV = 'CELERY_WORKER_REVOKE_EXPIRES';
 export const DOCKER_RUN_OPTIONS_ENV = 'LONGSHORE_DOCKER_RUN_OPTIONS';
@@ -132,6 +141,15 @@ export const logLevelSchema = z.preprocess(
   z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(', ')} (or Celery's WARNING, CRITICAL)`),
 );
 export const logFormatSchema = z.enum(LOG_FORMATS, `expected one of ${LOG_FORMATS.join(', ')}`);
+const DIRECT_IO_OFF = ['off', '0', 'false', 'no'];
+const DIRECT_IO_ON = ['on', 'auto', '1', 'true', 'yes'];
+/** `auto`, the default, is `on`: each transfer still falls back to Node where a child cannot run. */
+export const directIoSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+  z
+    .enum([...DIRECT_IO_ON, ...DIRECT_IO_OFF], 'expected on, auto or off (or true/false, 1/0, yes/no)')
+    .transform((value) => !DIRECT_IO_OFF.includes(value)),
+);
 
 const configSchema = z.strictObject({
   broker: brokerUrlSchema.optional(),
@@ -143,6 +161,7 @@ const configSchema = z.strictObject({
   logLevel: logLevelSchema.optional(),
   logFormat: logFormatSchema.optional(),
   policy: absolutePathSchema.optional(),
+  directIo: z.boolean('expected true or false').optional(),
 });
 
 let current: LongshoreConfig = {};
@@ -179,6 +198,7 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
     logLevel: current.logLevel ?? envSetting(env, LOG_LEVEL_ENV, logLevelSchema) ?? 'info',
     logFormat: current.logFormat ?? envSetting(env, LOG_FORMAT_ENV, logFormatSchema) ?? 'pretty',
     policy: current.policy ?? envSetting(env, WORKER_POLICY_ENV, absolutePathSchema),
+    directIo: getDirectIoSetting(env),
     revokes: {
       // As Celery: a value that is not a positive number leaves the default.
       max: positiveNumber(env[REVOKES_MAX_ENV]) ?? 50_000,
@@ -195,6 +215,14 @@ export function getConfiguration(env: NodeJS.ProcessEnv = process.env): Resolved
 function envSetting<T>(env: NodeJS.ProcessEnv, name: string, schema: z.ZodType<T>): T | undefined {
   const text = env[name]?.trim();
   return text ? parseOrThrow(schema, text, name) : undefined;
+}
+
+/**
+ * Whether bytes may move outside Node: `configure({ directIo })`, then LONGSHORE_DIRECT_IO, then
+ * on. Alone, so that a transfer asks without validating every other setting.
+ */
+export function getDirectIoSetting(env: NodeJS.ProcessEnv = process.env): boolean {
+  return current.directIo ?? envSetting(env, DIRECT_IO_ENV, directIoSchema) ?? true;
 }
 
 const booleanTextSchema = z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'expected true or false');

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validationErrorOf } from '../../test/helpers/validation.js';
-import { configure, getConfiguration, resetConfiguration } from './configuration.js';
+import { configure, getConfiguration, getDirectIoSetting, resetConfiguration } from './configuration.js';
 
 afterEach(() => resetConfiguration());
 
@@ -16,6 +16,7 @@ describe('getConfiguration', () => {
       dockerSocket: undefined,
       logLevel: 'info',
       logFormat: 'pretty',
+      directIo: true,
       revokes: { max: 50_000, expiresSeconds: 10_800 },
       monitor: { authFile: undefined, allowedHosts: [], secureCookie: false, token: undefined },
       dockerRunDefaults: { longshore: undefined, girderWorker: undefined },
@@ -80,6 +81,23 @@ describe('getConfiguration', () => {
     expect(validationErrorOf(() => getConfiguration({ LONGSHORE_LOG_FORMAT: 'xml' })).field).toBe(
       'LONGSHORE_LOG_FORMAT',
     );
+  });
+
+  it('turns direct I/O off with LONGSHORE_DIRECT_IO=off (or 0, false, no), on otherwise', () => {
+    for (const off of ['off', '0', 'false', 'no', ' OFF ', 'No']) {
+      expect(getDirectIoSetting({ LONGSHORE_DIRECT_IO: off })).toBe(false);
+    }
+    for (const on of ['on', 'auto', '1', 'true', 'yes', 'Auto', '']) {
+      expect(getDirectIoSetting({ LONGSHORE_DIRECT_IO: on })).toBe(true);
+    }
+    expect(getConfiguration({ LONGSHORE_DIRECT_IO: 'off' }).directIo).toBe(false);
+    const bad = validationErrorOf(() => getDirectIoSetting({ LONGSHORE_DIRECT_IO: 'sometimes' }));
+    expect(bad.message).toBe(
+      'Invalid LONGSHORE_DIRECT_IO: "sometimes" (expected on, auto or off (or true/false, 1/0, yes/no))',
+    );
+    expect(bad.code).toBe('ERR_INVALID_INPUT');
+    configure({ directIo: false });
+    expect(getDirectIoSetting({ LONGSHORE_DIRECT_IO: 'on' })).toBe(false);
   });
 
   it('takes configure() over the environment', () => {

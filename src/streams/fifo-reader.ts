@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import type { OnReadOpts, Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { StreamError, messageOf } from '../core/errors.js';
-import { markFifoSource } from './direct-copy.js';
+import { markFifoSource } from '../direct-io/direct-copy.js';
 import { assertFifo, closeQuietly, openFd, wrapFifoFd } from './fifo-fd.js';
-import { BIG_PIPE_SIZE, DEFAULT_PIPE_SIZE, growPipe } from './pipe-size.js';
+import { BIG_PIPE_SIZE, DEFAULT_PIPE_SIZE, growPipe } from '../direct-io/pipe-size.js';
 
 export interface FifoReaderOptions {
   /** Aborted once the container has exited: from then on the reader ends after draining the pipe. */

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { StreamError, messageOf } from '../core/errors.js';
-import { markFifoSink } from './direct-copy.js';
+import { markFifoSink } from '../direct-io/direct-copy.js';
 import { assertFifo, closeQuietly, errnoCode, openFd, wrapFifoFd } from './fifo-fd.js';
-import { growPipe } from './pipe-size.js';
+import { growPipe } from '../direct-io/pipe-size.js';
 
 export interface FifoWriterOptions {
   /** Aborted once the container has exited: a writer still waiting for its reader gives up. */

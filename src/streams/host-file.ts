@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { StreamError, messageOf } from '../core/errors.js';
-import { markFileSource } from './direct-copy.js';
+import { markFileSource } from '../direct-io/direct-copy.js';
 
 /** Big reads: fewer syscalls and chunks for the pump and the pipe. */
 const CHUNK = 1024 * 1024;

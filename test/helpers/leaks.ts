@@ -108,16 +108,32 @@ export async function expectFdsBackTo(before: number): Promise<void> {
 
 /** Live child processes of this process (zombies excluded), by command name. */
 export function liveChildren(): string[] {
-  const names: string[] = [];
+  return liveChildProcesses().map((child) => child.comm);
+}
+
+/**
+ * The perl scripts live children of this process run (`splice.pl`, `feeder.pl`): which perl
+ * child is up, the short-lived pipe grower's or the one a test waits for.
+ */
+export function liveChildScripts(): string[] {
+  return liveChildProcesses()
+    .filter((child) => child.comm === 'perl')
+    .map((child) => /[^/]*\.pl$/.exec(child.args[1] ?? '')?.[0] ?? '');
+}
+
+function liveChildProcesses(): { comm: string; args: string[] }[] {
+  const children: { comm: string; args: string[] }[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const [, comm = '', rest = ''] = /\((.*)\) (.*)/.exec(stat) ?? [];
       const [state, ppid] = rest.split(' ');
-      if (Number(ppid) === process.pid && state !== 'Z') names.push(comm);
+      if (Number(ppid) !== process.pid || state === 'Z') continue;
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      children.push({ comm, args });
     } catch {
       // gone meanwhile
     }
   }
-  return names;
+  return children;
 }

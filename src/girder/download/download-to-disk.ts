@@ -12,6 +12,7 @@ import {
   listDocuments,
   type GirderFile,
 } from '../documents.js';
+import { logTransfer, transferClock } from '../../direct-io/transfer-log.js';
 import { openFileDownload } from './file-download.js';
 
 /** Girder Worker's permissions for what it downloads: readable by a container's other users. */
@@ -40,6 +41,7 @@ export async function downloadFileTo(
   dest: string,
   options: DownloadOptions = {},
 ): Promise<void> {
+  const startedAt = transferClock();
   // 1 MiB writes: a 1 GiB input lands at disk speed without many small syscalls.
   await pipeline(
     openFileDownload(client, file, { signal: options.signal }),
@@ -53,6 +55,8 @@ export async function downloadFileTo(
       `Could not download file ${file._id} (${file.name}): ${written} bytes written, ${file.size} expected`,
     );
   }
+  // Into a file, not a FIFO: no child can take these bytes.
+  logTransfer(undefined, `file ${file._id} to ${dest}`, { path: 'node', bytes: written, startedAt });
 }
 
 /**

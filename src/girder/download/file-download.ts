@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { markDirectSource } from '../../streams/direct-copy.js';
+import { markDirectSource } from '../../direct-io/direct-copy.js';
 import type { GirderFile } from '../documents.js';
 import type { GirderClient } from '../girder-client.js';
 import { downloadedBytes } from './downloaded-bytes.js';

@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
 import { StreamError, messageOf } from '../../core/errors.js';
-import type { FifoTarget } from '../../streams/direct-copy.js';
+import type { DirectCopyResult, FifoTarget } from '../../direct-io/direct-copy.js';
 import { errnoCode } from '../../streams/fifo-fd.js';
-import { spliceAvailable, spliceToFifo } from '../../streams/splice-copy.js';
+import { spliceAvailable, spliceToFifo } from '../../direct-io/splice-copy.js';
 import type { SocketBody } from '../http/socket-body.js';
 import { downloadedBytes } from './downloaded-bytes.js';
 import { Resumption } from './resumption.js';
@@ -21,9 +21,15 @@ export async function spliceDownload(
   resumption: Resumption,
   fifo: FifoTarget,
   copySignal: AbortSignal | undefined,
-): Promise<{ endedEarly: boolean } | undefined> {
+): Promise<DirectCopyResult | undefined> {
   if (!(await spliceAvailable())) return undefined;
   const signal = copySignal ?? resumption.options.signal;
+  let spliced = false;
+  const result = (endedEarly: boolean): DirectCopyResult => ({
+    endedEarly,
+    path: spliced ? 'splice' : 'node',
+    bytes: resumption.received,
+  });
   for (;;) {
     let dropped: unknown;
     let body: SocketBody | null | undefined;
@@ -33,7 +39,7 @@ export async function spliceDownload(
       if (!Resumption.retryable(error)) throw error;
       dropped = error;
     }
-    if (body === null) return writeThroughNode(resumption, fifo.stream);
+    if (body === null) return result((await writeThroughNode(resumption, fifo.stream)).endedEarly);
     if (body) {
       try {
         resumption.expect(body.buffered.length + body.remaining);
@@ -43,19 +49,20 @@ export async function spliceDownload(
       }
       if (await writeEndedEarly(fifo.stream, body.buffered)) {
         body.socket.destroy();
-        return { endedEarly: true };
+        return result(true);
       }
       resumption.add(body.buffered.length);
-      const spliced = await spliceToFifo(body.socket, fifo.fd, {
+      spliced = true;
+      const moved = await spliceToFifo(body.socket, fifo.fd, {
         bytes: body.remaining,
         idleTimeoutMs: resumption.client.policy.timeoutMs,
         signal,
       });
-      if (spliced.endedEarly) return { endedEarly: true };
-      resumption.add(spliced.bytes);
-      if (spliced.shortBecause) dropped = new Error(spliced.shortBecause);
+      if (moved.endedEarly) return result(true);
+      resumption.add(moved.bytes);
+      if (moved.shortBecause) dropped = new Error(moved.shortBecause);
     }
-    if (await resumption.next(dropped)) return { endedEarly: false };
+    if (await resumption.next(dropped)) return result(false);
   }
 }
 

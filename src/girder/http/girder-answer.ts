@@ -31,22 +31,6 @@ export function girderErrorBody(body: unknown): { message?: string; field?: stri
   return {};
 }
 
-/** An HTTP/1 response head (status line and headers, without the blank line): names lower-cased. */
-export function parseHead(text: string): { status: number; headers: Record<string, string> } {
-  const [statusLine = '', ...headerLines] = text.split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!match) throw new Error(`not an HTTP/1 answer: ${statusLine.slice(0, 80)}`);
-  const headers: Record<string, string> = {};
-  for (const line of headerLines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-  }
-  return { status: Number(match[1]), headers };
-}
-
 /**
  * An HTTP/1.1 request head for a raw request on a socket of our own: the request line with its
  * query, Host, the request's headers (a Content-Length among them is replaced by `extra`'s), then

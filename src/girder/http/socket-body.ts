@@ -1,6 +1,6 @@
-import net from 'node:net';
-import { GirderHttpError } from '../errors.js';
-import { answerError, jsonOrText, noAnswerError, parseHead, requestHead } from './girder-answer.js';
+import type net from 'node:net';
+import { holdResponse } from '../../direct-io/held-response.js';
+import { answerError, jsonOrText, noAnswerError, requestHead } from './girder-answer.js';
 import type { GirderRequest, GirderResponse, HttpPolicy } from './girder-http.js';
 
 /**
@@ -15,7 +15,6 @@ export interface SocketBody {
   socket: net.Socket;
 }
 
-const HEAD_LIMIT = 64 * 1024;
 const ERROR_BODY_LIMIT = 1_000_000;
 
 /** Whether a URL can be answered as a SocketBody: plain HTTP (TLS bytes are no file's bytes). */
@@ -24,108 +23,47 @@ export function socketBodySupported(url: string): boolean {
 }
 
 /**
- * Sends a GET on a connection of its own and stops reading right after the response's head, so
- * that the body can be handed over whole. Node's HTTP client cannot stop there: it reads on into
- * its buffers. This reads into one fixed buffer and stops at once (an `onread` socket whose
- * callback returns false), and asks for `Connection: close` so that the body ends the connection.
+ * Sends a GET whose answer's body stays on its connection (see holdResponse), asking for
+ * `Connection: close` so that the body ends the connection.
  *
  * Resolves with null data when the answer is not a plain body of known length (chunked or
  * compressed by a proxy, a redirect): the caller then asks again through `girderRequest`. An
  * error status rejects with Girder's message, as every other request does.
  */
-export function sendForSocket(
+export async function sendForSocket(
   request: GirderRequest,
   policy: HttpPolicy,
 ): Promise<GirderResponse<SocketBody | null>> {
-  const {
-    head: requestText,
-    host,
-    port,
-  } = requestHead({ ...request, method: 'GET' }, ['Accept-Encoding: identity', 'Connection: close']);
-
-  const fail = (cause: Error): GirderHttpError => noAnswerError({ ...request, method: 'GET' }, cause);
-
-  return new Promise((resolve, reject) => {
-    let head = Buffer.alloc(0);
-    let answer: { status: number; headers: Record<string, string> } | undefined;
-    let errorBody: Buffer[] | undefined;
-    let settled = false;
-
-    const finish = (error: unknown, value?: GirderResponse<SocketBody | null>): void => {
-      if (settled) return;
-      settled = true;
-      request.signal?.removeEventListener('abort', onAbort);
-      socket.setTimeout(0);
-      if (error !== undefined || !value?.data) socket.destroy();
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an abort's reason goes on as the signal holds it
-      if (error !== undefined) reject(error);
-      else resolve(value!);
-    };
-    const onAbort = (): void => finish(request.signal?.reason);
-
-    const onRead = (nread: number, buffer: Uint8Array): boolean => {
-      const bytes = Buffer.from(buffer.buffer, buffer.byteOffset, nread);
-      if (errorBody) {
-        errorBody.push(Buffer.from(bytes));
-        return true;
-      }
-      head = Buffer.concat([head, bytes]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (head.length > HEAD_LIMIT) finish(fail(new Error('the response head is too long')));
-        return true;
-      }
-      try {
-        answer = parseHead(head.subarray(0, end).toString('latin1'));
-      } catch (error) {
-        finish(fail(error as Error));
-        return false;
-      }
-      const body = Buffer.from(head.subarray(end + 4));
-      if (answer.status >= 400) {
-        errorBody = [body];
-        return true;
-      }
-      const length = Number(answer.headers['content-length'] ?? NaN);
-      const plain =
-        (answer.status === 200 || answer.status === 206) &&
-        answer.headers['transfer-encoding'] === undefined &&
-        (answer.headers['content-encoding'] ?? 'identity') === 'identity' &&
-        Number.isSafeInteger(length) &&
-        length >= body.length;
-      const data = plain ? { buffered: body, remaining: length - body.length, socket } : null;
-      finish(undefined, { status: answer.status, headers: answer.headers, data });
-      return false;
-    };
-
-    const socket = net.connect({
-      host,
-      port,
-      onread: { buffer: Buffer.allocUnsafe(HEAD_LIMIT), callback: onRead },
-    });
-    socket.setTimeout(policy.timeoutMs, () =>
-      finish(
-        fail(Object.assign(new Error(`no answer within ${policy.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-      ),
-    );
-    socket.once('error', (error) => finish(fail(error)));
-    socket.once('end', () => {
-      if (!answer) {
-        finish(
-          fail(Object.assign(new Error('the connection closed before an answer'), { code: 'ECONNRESET' })),
-        );
-        return;
-      }
-      const text = Buffer.concat(errorBody ?? [])
-        .subarray(0, ERROR_BODY_LIMIT)
-        .toString('utf8');
-      finish(answerError({ ...request, method: 'GET' }, answer.status, jsonOrText(text)));
-    });
-    if (request.signal?.aborted) {
-      onAbort();
-      return;
+  const get = { ...request, method: 'GET' as const };
+  const raw = requestHead(get, ['Accept-Encoding: identity', 'Connection: close']);
+  let answer;
+  try {
+    answer = await holdResponse(raw, { timeoutMs: policy.timeoutMs, signal: request.signal });
+  } catch (error) {
+    if (request.signal?.aborted) throw error;
+    throw noAnswerError(get, error);
+  }
+  const { status, headers, buffered, socket } = answer;
+  if (status >= 400) {
+    let text: string;
+    try {
+      text = (await answer.readRest(ERROR_BODY_LIMIT)).toString('utf8');
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      throw noAnswerError(get, error);
     }
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.write(requestText);
-  });
+    throw answerError(get, status, jsonOrText(text));
+  }
+  const length = Number(headers['content-length'] ?? NaN);
+  const plain =
+    (status === 200 || status === 206) &&
+    headers['transfer-encoding'] === undefined &&
+    (headers['content-encoding'] ?? 'identity') === 'identity' &&
+    Number.isSafeInteger(length) &&
+    length >= buffered.length;
+  if (!plain) {
+    socket.destroy();
+    return { status, headers, data: null };
+  }
+  return { status, headers, data: { buffered, remaining: length - buffered.length, socket } };
 }

@@ -10,7 +10,7 @@ import {
   type UploadAnswer,
 } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';
-import { markDirectSink, type FifoSource } from '../../streams/direct-copy.js';
+import { markDirectSink, type DirectCopyResult, type FifoSource } from '../../direct-io/direct-copy.js';
 import { spliceUpload } from './spliced-upload.js';
 import { abandonUpload, reachable, startUpload, type NewFile } from './start-upload.js';
 
@@ -117,7 +117,7 @@ export class KnownSizeUploadSink extends Writable {
   async #spliceFrom(
     fifo: FifoSource,
     copySignal: AbortSignal | undefined,
-  ): Promise<{ endedEarly: boolean } | undefined> {
+  ): Promise<DirectCopyResult | undefined> {
     const uploadId = this.#uploadId;
     if (uploadId === undefined || this.#file || this.#offset > 0) return undefined;
     const signal = copySignal ? AbortSignal.any([this.#signal, copySignal]) : this.#signal;
@@ -137,7 +137,7 @@ export class KnownSizeUploadSink extends Writable {
     if (!file) return undefined;
     this.#file = file;
     this.#offset = this.#size;
-    return { endedEarly: false };
+    return { endedEarly: false, path: 'splice', bytes: this.#size };
   }
 
   async #accept(data: Buffer): Promise<void> {

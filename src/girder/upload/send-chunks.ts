@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Logger } from '../../core/logger.js';
+import { logTransfer, transferClock } from '../../direct-io/transfer-log.js';
 import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { sendBody, withRetries } from './send-body.js';
@@ -10,6 +12,8 @@ export interface ChunkOptions {
   signal?: AbortSignal | undefined;
   /** What is being uploaded, for errors: "upload out.txt to item 5f...". */
   action: string;
+  /** Where the transfer's debug line goes (default the process's logger). */
+  logger?: Logger | undefined;
 }
 
 const offsetSchema = z.looseObject({ offset: z.number().int().nonnegative() });
@@ -30,8 +34,15 @@ export async function sendChunks(
   const { hostPath } = body;
   const bySendfile = hostPath !== undefined && (await canSendFile(client));
   const sender = bySendfile ? new FileChunkSender(client, hostPath) : undefined;
+  const startedAt = transferClock();
   try {
-    return await sendEach();
+    const file = await sendEach();
+    logTransfer(options.logger, `${body.describe()} to Girder`, {
+      path: sender ? 'sendfile' : 'node',
+      bytes: upload.size - upload.received,
+      startedAt,
+    });
+    return file;
   } finally {
     sender?.close();
   }

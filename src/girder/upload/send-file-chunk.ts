@@ -1,10 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { messageOf } from '../../core/errors.js';
-import { SocketFeeder, socketFeederAvailable } from '../../streams/socket-feeder.js';
+import { SocketFeeder, socketFeederAvailable } from '../../direct-io/socket-feeder.js';
 import type { GirderClient } from '../girder-client.js';
 import type { QueryValue } from '../http/girder-http.js';
-import { KeptConnection } from '../http/socket-request.js';
+import { KeptConnection } from '../../direct-io/kept-connection.js';
 import { GirderUploadError } from './upload-error.js';
 
 export interface FileChunkRequest {

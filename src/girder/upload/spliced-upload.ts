@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
-import type { FifoSource } from '../../streams/direct-copy.js';
-import { SocketFeeder } from '../../streams/socket-feeder.js';
+import type { FifoSource } from '../../direct-io/direct-copy.js';
+import { SocketFeeder } from '../../direct-io/socket-feeder.js';
 import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
-import { KeptConnection } from '../http/socket-request.js';
+import { KeptConnection } from '../../direct-io/kept-connection.js';
 import { canSendFile } from './send-file-chunk.js';
 import { chunkOutcome, parseUploadAnswer, type GirderFileDoc } from './upload-documents.js';
 import { GirderUploadError } from './upload-error.js';

@@ -1,7 +1,13 @@
+import fs from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { StreamError, messageOf } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
+import { directIoAllowed } from './direct-io-setting.js';
 import { findProgram } from './find-program.js';
+import type { TransferPath } from './transfer-log.js';
+
+const fstat = promisify(fs.fstat);
 
 /** The FIFO a direct copy writes: its descriptor, and the stream that owns it. */
 export interface FifoTarget {
@@ -10,14 +16,24 @@ export interface FifoTarget {
 }
 
 /**
+ * How a direct copy went: `endedEarly` when the container closed its end first; the path its
+ * bytes took (part of them may have gone through Node, when a child could not take them all)
+ * and how many there were, when that is known.
+ */
+export interface DirectCopyResult {
+  endedEarly: boolean;
+  path: TransferPath;
+  bytes?: number | undefined;
+}
+
+/**
  * Copies a source's bytes into a FIFO without passing them through Node's streams. Resolves
- * undefined, having touched nothing, when it cannot (the caller then pumps in-process);
- * `endedEarly` when the container closed its end first.
+ * undefined, having touched nothing, when it cannot (the caller then pumps in-process).
  */
 export type DirectCopy = (
   fifo: FifoTarget,
   signal: AbortSignal | undefined,
-) => Promise<{ endedEarly: boolean } | undefined>;
+) => Promise<DirectCopyResult | undefined>;
 
 /** A FIFO the container writes, whose reading Node can hand over. */
 export interface FifoSource {
@@ -36,7 +52,7 @@ export interface FifoSource {
 export type DirectSinkCopy = (
   fifo: FifoSource,
   signal: AbortSignal | undefined,
-) => Promise<{ endedEarly: boolean } | undefined>;
+) => Promise<DirectCopyResult | undefined>;
 
 /** Streams whose bytes need not pass through Node: a source that can copy itself, a FIFO to write. */
 const directSources = new WeakMap<Readable, DirectCopy>();
@@ -74,15 +90,17 @@ export function markFifoSink(stream: Writable, fd: number): void {
  * Copies `source` into `sink` by the source's own direct copy (see markDirectSource) when the
  * sink is a FIFO and nothing has read the source yet, or by the sink's (see markDirectSink) when
  * the source is a FIFO and nothing was written to the sink yet. Resolves undefined, touching nothing, when
- * this pair cannot: the caller then pumps in-process. Otherwise both streams are destroyed once
- * the copy is over, and it resolves like `pump`, `endedEarly` when the container closed its end
- * first; a failing copy rejects with a StreamError.
+ * this pair cannot, or direct I/O is off (see directIoAllowed): the caller then pumps
+ * in-process. Otherwise both streams are destroyed once the copy is over, and it resolves like
+ * `pump`, `endedEarly` when the container closed its end first; a failing copy rejects with a
+ * StreamError.
  */
 export async function copyDirectly(
   source: Readable,
   sink: Writable,
   signal?: AbortSignal,
-): Promise<{ endedEarly: boolean } | undefined> {
+): Promise<DirectCopyResult | undefined> {
+  if (!directIoAllowed()) return undefined;
   const sinkCopy = directSinks.get(sink);
   const fifoSource = fifoSources.get(source);
   if (sinkCopy && fifoSource) {
@@ -102,12 +120,12 @@ export async function copyDirectly(
 async function runCopy(
   source: Readable,
   sink: Writable,
-  copy: () => Promise<{ endedEarly: boolean } | undefined>,
-): Promise<{ endedEarly: boolean } | undefined> {
+  copy: () => Promise<DirectCopyResult | undefined>,
+): Promise<DirectCopyResult | undefined> {
   // The copy learns of failures through its own calls; an 'error' event must not go unheard.
   source.on('error', ignore);
   sink.on('error', ignore);
-  let result: { endedEarly: boolean } | undefined;
+  let result: DirectCopyResult | undefined;
   try {
     result = await copy();
   } catch (error) {
@@ -142,12 +160,21 @@ async function catFile(
   fileFd: number,
   fifoFd: number,
   signal: AbortSignal | undefined,
-): Promise<{ endedEarly: boolean } | undefined> {
+): Promise<DirectCopyResult | undefined> {
   const cat = await findProgram('cat');
   if (!cat) return undefined;
   const exit = await runCopier(cat, [], [fileFd, fifoFd, 'pipe'], signal);
-  if (exit.code === 0) return { endedEarly: false };
-  if (exit.signal === 'SIGPIPE' || /broken pipe/i.test(exit.stderr)) return { endedEarly: true };
+  // The file was read from its start: all of it went.
+  if (exit.code === 0) return { endedEarly: false, path: 'cat', bytes: await sizeOf(fileFd) };
+  if (exit.signal === 'SIGPIPE' || /broken pipe/i.test(exit.stderr)) return { endedEarly: true, path: 'cat' };
   const why = exit.stderr.trim() || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
   throw new StreamError(`cat failed: ${why}`);
+}
+
+async function sizeOf(fd: number): Promise<number | undefined> {
+  try {
+    return (await fstat(fd)).size;
+  } catch {
+    return undefined;
+  }
 }

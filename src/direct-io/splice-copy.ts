@@ -2,36 +2,10 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { StreamError } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
+import { directIoAllowed } from './direct-io-setting.js';
 import { findProgram } from './find-program.js';
+import { perlScript } from './perl-script.js';
 import { syscallNumbers } from './syscall-numbers.js';
-
-const MAX_SPLICE = 1024 * 1024;
-
-// fd 0: the socket (made blocking by libuv, so it is polled with a timeout before each call);
-// fd 3: the FIFO, left non-blocking, so a full pipe answers EAGAIN and is waited for without limit
-// (a slow container is not a stalled server). SPLICE_F_MOVE | SPLICE_F_NONBLOCK = 3. The count
-// goes to stderr: fd 1 is not ours to write.
-const SCRIPT = `
-use strict; use Errno qw(EINTR EAGAIN);
-my ($nr, $want, $idle) = @ARGV;
-my ($n, $why) = (0, 'the connection closed');
-my $rin = ''; vec($rin, 0, 1) = 1;
-my $win = ''; vec($win, 3, 1) = 1;
-while ($n < $want) {
-  my $ready = select(my $r = $rin, undef, undef, $idle);
-  if ($ready < 0) { next if $! == EINTR; $why = "select: $!"; last; }
-  if ($ready == 0) { $why = "nothing arrived for $idle s"; last; }
-  my $len = $want - $n; $len = ${MAX_SPLICE} if $len > ${MAX_SPLICE};
-  my $moved = syscall($nr, 0, 0, 3, 0, $len, 3);
-  if ($moved > 0) { $n += $moved; next; }
-  last if $moved == 0;
-  if ($! == EAGAIN) { select(undef, my $w = $win, undef, undef); next; }
-  next if $! == EINTR;
-  $why = "$!"; last;
-}
-print STDERR "spliced $n\\n$why\\n";
-exit($n == $want ? 0 : 3);
-`;
 
 export interface SpliceOptions {
   /** Bytes to move: the copy stops there. */
@@ -52,13 +26,15 @@ export type SpliceResult =
       shortBecause?: string;
     };
 
-/** Whether splicing can run here: a known system call number and a `perl` to make it. */
+/** Whether splicing can run here: direct I/O on, a known system call number and a `perl` to make it. */
 export async function spliceAvailable(): Promise<boolean> {
-  return syscallNumbers()?.splice !== undefined && (await findProgram('perl')) !== undefined;
+  return (
+    directIoAllowed() && syscallNumbers()?.splice !== undefined && (await findProgram('perl')) !== undefined
+  );
 }
 
 /**
- * Moves bytes from a connected socket into a FIFO with splice(2), in a `perl` child: the kernel
+ * Moves bytes from a connected socket into a FIFO with splice(2), in a `perl` child (scripts/splice.pl): the kernel
  * hands the socket's pages to the pipe, and no byte is copied through a process, where Node's
  * HTTP client spends about a second of CPU per GiB reading 64 KiB at a time. Node has no splice
  * and native addons are not an option; perl (Essential in Debian) makes the raw system call.
@@ -81,7 +57,7 @@ export async function spliceToFifo(
   const idle = String(Math.max(options.idleTimeoutMs, 1) / 1000);
   const exiting = runCopier(
     perl,
-    ['-e', SCRIPT, String(nr), String(options.bytes), idle],
+    [perlScript('splice'), String(nr), String(options.bytes), idle],
     [socket, 'ignore', 'pipe', fifoFd],
     options.signal,
   );

@@ -4,19 +4,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lineLogger } from '../../test/helpers/logs.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
+import { configure, resetConfiguration } from '../config/configuration.js';
 import { StreamError } from '../core/errors.js';
 import { EventReporter } from '../execution/reporter.js';
 import type { StreamIO } from '../execution/endpoints.js';
 import { runConnection } from '../execution/connection.js';
 import { copyDirectly, markFileSource } from './direct-copy.js';
-import { openFifoReader } from './fifo-reader.js';
-import { openFifoWriter } from './fifo-writer.js';
-import { openHostFileReader } from './host-file.js';
-import { makeFifo } from './make-fifo.js';
+import { openFifoReader } from '../streams/fifo-reader.js';
+import { openFifoWriter } from '../streams/fifo-writer.js';
+import { openHostFileReader } from '../streams/host-file.js';
+import { makeFifo } from '../streams/make-fifo.js';
 import { BIG_PIPE_SIZE, growPipe } from './pipe-size.js';
-import { pump } from './pump.js';
+import { pump } from '../streams/pump.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -106,7 +108,7 @@ describe('copyDirectly (a host file into a FIFO, by a cat child)', () => {
     const reader = container('sha256sum "$0"', fifo);
     const source = (await openHostFileReader(file)) as fs.ReadStream;
     const sink = await openFifoWriter(fifo, { containerExited: reader.exited });
-    expect(await copyDirectly(source, sink!)).toEqual({ endedEarly: false });
+    expect(await copyDirectly(source, sink!)).toEqual({ endedEarly: false, path: 'cat', bytes: 64 * MiB });
     expect((await reader.stdout).split(' ')[0]).toBe(sha256);
     expect(source.bytesRead).toBe(0);
     expect(source.destroyed && sink!.destroyed).toBe(true);
@@ -147,7 +149,10 @@ describe('copyDirectly (a host file into a FIFO, by a cat child)', () => {
     const { file } = await newFile(32 * MiB);
     const reader = container('head -c 1024 "$0" | wc -c', fifo);
     const sink = await openFifoWriter(fifo, { containerExited: reader.exited });
-    expect(await copyDirectly(await openHostFileReader(file), sink!)).toEqual({ endedEarly: true });
+    expect(await copyDirectly(await openHostFileReader(file), sink!)).toEqual({
+      endedEarly: true,
+      path: 'cat',
+    });
     expect((await reader.stdout).trim()).toBe('1024');
     expect(children()).toEqual([]);
     await expectFdsBackTo(before);
@@ -186,6 +191,65 @@ describe('copyDirectly (a host file into a FIFO, by a cat child)', () => {
     expect(error).toBeInstanceOf(StreamError);
     expect((error as Error).message).toMatch(/cat failed: .*Bad file descriptor/);
     await reader.stdout;
+  });
+});
+
+describe('LONGSHORE_DIRECT_IO=off (configure({ directIo: false }))', () => {
+  afterEach(() => resetConfiguration());
+
+  /** A host file into a FIFO by runConnection, noting every child seen meanwhile but the reader. */
+  async function transfer(bytes: number): Promise<{ seen: Set<string>; lines: string[]; same: boolean }> {
+    const fifo = await newFifo();
+    const { file, sha256 } = await newFile(bytes);
+    const reader = container('sha256sum "$0"', fifo);
+    const seen = new Set<string>();
+    const watch = setInterval(() => children().forEach((name) => seen.add(name)), 1);
+    const lines: string[] = [];
+    try {
+      await runConnection(
+        { openSource: () => openHostFileReader(file), describe: () => 'a host file' },
+        { openSink: (streamIO) => openFifoWriter(fifo, streamIO), describe: () => 'a FIFO' },
+        io(reader.exited),
+        lineLogger(lines, 'debug'),
+      );
+      const same = (await reader.stdout).split(' ')[0] === sha256;
+      seen.delete('sh');
+      seen.delete('sha256sum');
+      return { seen, lines, same };
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  it('copies through Node: no child starts (no cat, no pipe grower), every byte arrives', async () => {
+    configure({ directIo: false });
+    const off = await transfer(16 * MiB + 3);
+    expect(off.same).toBe(true);
+    expect([...off.seen]).toEqual([]);
+    expect(off.lines).toHaveLength(1);
+    expect(off.lines[0]).toMatch(/DEBUG.*Moved a host file to a FIFO by node/);
+    // The path is in the message (the pretty form leaves out a field the message holds).
+    expect(off.lines[0]).toMatch(new RegExp(`bytes=${16 * MiB + 3} ms=\\d+$`));
+
+    // The same transfer with the switch back on takes cat: the watch does see children.
+    resetConfiguration();
+    const on = await transfer(16 * MiB + 3);
+    expect(on.same).toBe(true);
+    expect(on.seen.has('cat')).toBe(true);
+    expect(on.lines[0]).toMatch(/Moved a host file to a FIFO by cat/);
+  });
+
+  it('is read from the environment too, and a bad value fails the transfer naming it', async () => {
+    const saved = process.env.LONGSHORE_DIRECT_IO;
+    try {
+      process.env.LONGSHORE_DIRECT_IO = 'no';
+      expect([...(await transfer(MiB)).seen]).toEqual([]);
+      process.env.LONGSHORE_DIRECT_IO = 'sometimes';
+      await expect(transfer(1024)).rejects.toThrow(/Invalid LONGSHORE_DIRECT_IO: "sometimes"/);
+    } finally {
+      if (saved === undefined) delete process.env.LONGSHORE_DIRECT_IO;
+      else process.env.LONGSHORE_DIRECT_IO = saved;
+    }
   });
 });
 

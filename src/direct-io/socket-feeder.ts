@@ -3,8 +3,9 @@ import os from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { StreamError, messageOf } from '../core/errors.js';
-import { FEEDER_SCRIPT } from './feeder-script.js';
+import { directIoAllowed } from './direct-io-setting.js';
 import { findProgram } from './find-program.js';
+import { perlScript } from './perl-script.js';
 import { syscallNumbers } from './syscall-numbers.js';
 
 /**
@@ -24,14 +25,14 @@ export interface SocketFeederOptions {
   idleTimeoutMs: number;
 }
 
-/** Whether a feeder can run here: known system call numbers and a `perl` to make them. */
+/** Whether a feeder can run here: direct I/O on, known system call numbers and a `perl` to make them. */
 export async function socketFeederAvailable(): Promise<boolean> {
-  return syscallNumbers() !== undefined && (await findProgram('perl')) !== undefined;
+  return directIoAllowed() && syscallNumbers() !== undefined && (await findProgram('perl')) !== undefined;
 }
 
 /**
  * A `perl` child that writes bytes on one socket on command, from a host file by sendfile(2) or
- * from a FIFO by splice(2) (see FEEDER_SCRIPT): the kernel moves them, no byte passes through a
+ * from a FIFO by splice(2) (see scripts/feeder.pl): the kernel moves them, no byte passes through a
  * process. One child serves every request of a connection (the chunks of an upload), since
  * starting one costs 5 to 10 ms, a tenth of a 64 MiB chunk's time. Node keeps its own handle on
  * the socket, to write the requests' heads between commands and to read the answers; it must not
@@ -78,7 +79,7 @@ export class SocketFeeder {
     const idle = String(Math.max(options.idleTimeoutMs, 1) / 1000);
     let child: ChildProcess;
     try {
-      child = spawn(perl, ['-e', FEEDER_SCRIPT, options.mode, String(nr), idle], {
+      child = spawn(perl, [perlScript('feeder'), options.mode, String(nr), idle], {
         stdio: ['pipe', 'pipe', 'pipe', socket ?? 'ignore', sourceFd],
       });
     } catch (error) {

@@ -1,24 +1,22 @@
-const MAX_MOVE = 8 * 1024 * 1024;
-
-/**
- * The feeder's perl program. fd 3: the socket, left non-blocking (Node reads the answers on it),
- * so a full send buffer answers EAGAIN and is waited for, at most the idle time. fd 4: the source,
- * a file (mode `file`: sendfile from the offset each command gives, as a packed off_t the kernel
- * advances) or a pipe the container writes (mode `pipe`: splice; an empty pipe is waited for
- * without limit, a slow container is no stalled server).
- *
- * Commands, one per line on stdin: `<offset> <length>` (file), `<length>` or `rest` (pipe: the
- * pipe must hold nothing more), and `exited` (the container is gone: the pipe's next EOF is its
- * end; before that, an EOF only means no writer right now). stdin is read with sysread, so that
- * `exited` is seen while a command runs. One answer per line on stdout: `ok N`, then `file N why`
- * (the file could not give the bytes), `conn N why` (the connection took no more), `eof N` (the
- * pipe ended first) or `extra N` (the pipe held more).
- */
-export const FEEDER_SCRIPT = `
+#!/usr/bin/perl
+# The socket feeder's program (see socket-feeder.ts). Arguments: mode, the system call's number
+# (sendfile or splice), the idle time in seconds. fd 3: the socket, left non-blocking (Node reads the answers on it),
+# so a full send buffer answers EAGAIN and is waited for, at most the idle time. fd 4: the source,
+# a file (mode `file`: sendfile from the offset each command gives, as a packed off_t the kernel
+# advances) or a pipe the container writes (mode `pipe`: splice; an empty pipe is waited for
+# without limit, a slow container is no stalled server).
+#
+# Commands, one per line on stdin: `<offset> <length>` (file), `<length>` or `rest` (pipe: the
+# pipe must hold nothing more), and `exited` (the container is gone: the pipe's next EOF is its
+# end; before that, an EOF only means no writer right now). stdin is read with sysread, so that
+# `exited` is seen while a command runs. One answer per line on stdout: `ok N`, then `file N why`
+# (the file could not give the bytes), `conn N why` (the connection took no more), `eof N` (the
+# pipe ended first) or `extra N` (the pipe held more).
 use strict; use Errno qw(EINTR EAGAIN);
+my $MAX_MOVE = 8 * 1024 * 1024;
 my ($mode, $nr, $idle) = @ARGV;
 $| = 1;
-open(my $src, '<&=', 4) or die "fd 4: $!\\n";
+open(my $src, '<&=', 4) or die "fd 4: $!\n";
 my ($win, $rin, $cin) = ('', '', '');
 vec($win, 3, 1) = 1; vec($rin, 4, 1) = 1; vec($cin, 0, 1) = 1;
 my $either = $rin | $cin;
@@ -28,10 +26,10 @@ sub take {
   return unless select(my $r = $cin, undef, undef, $timeout) > 0;
   my $got = sysread(STDIN, $buf, 4096, length $buf);
   exit 0 unless $got;
-  while ($buf =~ s/^([^\\n]*)\\n//) { if ($1 eq 'exited') { $exited = 1 } else { push @queue, $1 } }
+  while ($buf =~ s/^([^\n]*)\n//) { if ($1 eq 'exited') { $exited = 1 } else { push @queue, $1 } }
 }
 sub wait_pipe { select(my $r = $either, undef, undef, undef); take(0); }
-sub answer { print join(' ', @_), "\\n"; }
+sub answer { print join(' ', @_), "\n"; }
 while (1) {
   take(undef) while !@queue;
   my @args = split ' ', shift @queue;
@@ -52,7 +50,7 @@ while (1) {
   my $off = pack('q', $offset);
   my ($n, @short) = (0);
   while ($n < $want) {
-    my $len = $want - $n; $len = ${MAX_MOVE} if $len > ${MAX_MOVE};
+    my $len = $want - $n; $len = $MAX_MOVE if $len > $MAX_MOVE;
     my $moved = $mode eq 'file' ? syscall($nr, 3, 4, $off, $len) : syscall($nr, 4, 0, 3, 0, $len, 3);
     if ($moved > 0) { $n += $moved; next; }
     if ($moved == 0) {
@@ -76,4 +74,3 @@ while (1) {
   }
   @short ? answer($short[0], $n, @short[1 .. $#short]) : answer('ok', $n);
 }
-`;
