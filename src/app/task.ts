@@ -4,6 +4,9 @@ import { TaskCancelledError } from '../core/errors.js';
 import type { Reporter } from '../execution/reporter.js';
 import type { TaskFollower } from '../execution/task-follower.js';
 import { sendTask, type WireCall } from './send-task.js';
+import { clientGirderConnection } from '../girder/client-girder.js';
+import type { GirderConnection } from '../girder/girder-connection.js';
+import { encodeTaskBody, girderWorkerClasses } from '../girder-worker/classes/index.js';
 import {
   parseApplyOptions,
   type ApplyOptions,
@@ -52,13 +55,16 @@ export class Task<
     parsed: ParsedApplyOptions,
     follower?: TaskFollower,
   ): TaskHandle<Result> {
-    const { broker, brokerTls } = getConfiguration();
+    const { broker, brokerTls, girder } = getConfiguration();
     const handle =
       broker && !parsed.inProcess
         ? sendTask<Result>(
             broker,
             this.name,
-            { ...this.toWire(args, kwargs), ...(follower ? { lateHeaders: follower.headers } : {}) },
+            {
+              ...this.#wireCall(args, kwargs, girder && clientGirderConnection(girder)),
+              ...(follower ? { lateHeaders: follower.headers } : {}),
+            },
             parsed,
             brokerTls,
           )
@@ -71,9 +77,22 @@ export class Task<
     return this.applyAsync(args);
   }
 
-  /** @internal The call as it goes on the wire (JSON values); tasks with richer arguments override it. */
-  toWire(args: Args, kwargs: Kwargs | undefined): WireCall {
-    return { args, kwargs: kwargs ?? {} };
+  /**
+   * @internal The call as it goes on the wire (JSON values); tasks with richer arguments override
+   * it. `girder` (the client's configured Girder) is the `gc` of Girder transforms that have none.
+   */
+  toWire(args: Args, kwargs: Kwargs | undefined, girder?: GirderConnection): WireCall {
+    return withGirderBody({ args, kwargs: kwargs ?? {} }, girder);
+  }
+
+  /** With an API key still to exchange, the call is checked now and sent once the token is known. */
+  #wireCall(
+    args: Args,
+    kwargs: Kwargs | undefined,
+    girder: GirderConnection | Promise<GirderConnection> | undefined,
+  ): WireCall {
+    if (!(girder instanceof Promise)) return this.toWire(args, kwargs, girder);
+    return { ...this.toWire(args, kwargs), lateCall: girder.then((gc) => this.toWire(args, kwargs, gc)) };
   }
 
   #runHere(
@@ -113,6 +132,12 @@ export class Task<
       return follower ? follower.follow(run, reporter, controller.signal) : run(reporter);
     });
   }
+}
+
+/** The call with a body encoder that gives Girder transforms without a `gc` the client's Girder. */
+export function withGirderBody(call: WireCall, girder: GirderConnection | undefined): WireCall {
+  if (!girder) return call;
+  return { ...call, encodeBody: (body) => encodeTaskBody(body, girderWorkerClasses, { girder }) };
 }
 
 /** In this process, `countdown` / `eta` delay the start (a cancel ends the wait). */
