@@ -4,9 +4,15 @@ import { TaskCancelledError } from '../core/errors.js';
 import type { Reporter } from '../execution/reporter.js';
 import type { TaskFollower } from '../execution/task-follower.js';
 import { sendTask, type WireCall } from './send-task.js';
+import type { GirderConfig } from '../config/configuration.js';
+import { EMPTY_EMBED } from '../celery/protocol/build-task-message.js';
 import { clientGirderConnection } from '../girder/client-girder.js';
-import type { GirderConnection } from '../girder/girder-connection.js';
-import { encodeTaskBody, girderWorkerClasses } from '../girder-worker/classes/index.js';
+import { createGirderConnection } from '../girder/girder-connection.js';
+import {
+  encodeTaskBody,
+  girderWorkerClasses,
+  type PythonEncodeOptions,
+} from '../girder-worker/classes/index.js';
 import {
   parseApplyOptions,
   type ApplyOptions,
@@ -62,7 +68,7 @@ export class Task<
             broker,
             this.name,
             {
-              ...this.#wireCall(args, kwargs, girder && clientGirderConnection(girder)),
+              ...this.#wireCall(args, kwargs, girder),
               ...(follower ? { lateHeaders: follower.headers } : {}),
             },
             parsed,
@@ -79,20 +85,37 @@ export class Task<
 
   /**
    * @internal The call as it goes on the wire (JSON values); tasks with richer arguments override
-   * it. `girder` (the client's configured Girder) is the `gc` of Girder transforms that have none.
+   * it. `encoding.girder` (the client's configured Girder) is the `gc` of Girder transforms that
+   * have none.
    */
-  toWire(args: Args, kwargs: Kwargs | undefined, girder?: GirderConnection): WireCall {
-    return withGirderBody({ args, kwargs: kwargs ?? {} }, girder);
+  toWire(args: Args, kwargs: Kwargs | undefined, encoding: PythonEncodeOptions = {}): WireCall {
+    return withGirderBody({ args, kwargs: kwargs ?? {} }, encoding);
   }
 
-  /** With an API key still to exchange, the call is checked now and sent once the token is known. */
-  #wireCall(
-    args: Args,
-    kwargs: Kwargs | undefined,
-    girder: GirderConnection | Promise<GirderConnection> | undefined,
-  ): WireCall {
-    if (!(girder instanceof Promise)) return this.toWire(args, kwargs, girder);
-    return { ...this.toWire(args, kwargs), lateCall: girder.then((gc) => this.toWire(args, kwargs, gc)) };
+  /**
+   * The call with the client's Girder where a transform needs it. Only then is an API key
+   * exchanged (the call is checked now and sent once the token is known), so that a task without
+   * Girder transforms never waits for, or fails on, the configured Girder.
+   */
+  #wireCall(args: Args, kwargs: Kwargs | undefined, config: GirderConfig | undefined): WireCall {
+    if (!config || !this.#takesClientGirder(args, kwargs)) return this.toWire(args, kwargs);
+    const girder = clientGirderConnection(config);
+    if (!(girder instanceof Promise)) return this.toWire(args, kwargs, { girder });
+    return {
+      ...this.toWire(args, kwargs),
+      lateCall: girder.then((gc) => this.toWire(args, kwargs, { girder: gc })),
+    };
+  }
+
+  /** A dry run of the encoding: does a Girder transform of the call lack a connection of its own? */
+  #takesClientGirder(args: Args, kwargs: Kwargs | undefined): boolean {
+    let taken = false;
+    const onGirder = (): void => {
+      taken = true;
+    };
+    const call = this.toWire(args, kwargs, { girder: PROBE, onGirder });
+    call.encodeBody?.([call.args, call.kwargs, EMPTY_EMBED]);
+    return taken;
   }
 
   #runHere(
@@ -134,10 +157,13 @@ export class Task<
   }
 }
 
+/** Stands for the client's Girder in `#takesClientGirder`; never sent. */
+const PROBE = createGirderConnection('http://probe.invalid/api/v1', null);
+
 /** The call with a body encoder that gives Girder transforms without a `gc` the client's Girder. */
-export function withGirderBody(call: WireCall, girder: GirderConnection | undefined): WireCall {
-  if (!girder) return call;
-  return { ...call, encodeBody: (body) => encodeTaskBody(body, girderWorkerClasses, { girder }) };
+export function withGirderBody(call: WireCall, encoding: PythonEncodeOptions): WireCall {
+  if (!encoding.girder) return call;
+  return { ...call, encodeBody: (body) => encodeTaskBody(body, girderWorkerClasses, encoding) };
 }
 
 /** In this process, `countdown` / `eta` delay the start (a cancel ends the wait). */

@@ -3,8 +3,11 @@ import { executeDockerRun, type DockerRunResult } from './execute-docker-run.js'
 import { parseDockerRunOptions, parseImage, type DockerRunOptions } from './docker-run-options.js';
 import { toWireKwargs } from './docker-run-wire.js';
 import type { WireCall } from '../app/send-task.js';
-import { encodeResultHooks, girderWorkerClasses } from '../girder-worker/classes/index.js';
-import type { GirderConnection } from '../girder/girder-connection.js';
+import {
+  encodeResultHooks,
+  girderWorkerClasses,
+  type PythonEncodeOptions,
+} from '../girder-worker/classes/index.js';
 import { getConfiguration } from '../config/configuration.js';
 import { splitGirderJobOptions, type GirderJobOptions } from '../girder-worker/job/create-job.js';
 import { taskGirderAccess } from '../girder-worker/job/job-info-spec.js';
@@ -82,10 +85,15 @@ class DockerRunTask extends Task<[string], DockerRunResult, DockerRunKwargs> {
    * (all a Python worker reads), and the `girder_api_url` / `girder_client_token` headers (the
    * task's own Girder to a longshore worker, whose policy allows the `gc` URLs under it).
    */
-  override toWire(args: [string], kwargs: DockerRunKwargs | undefined, girder?: GirderConnection): WireCall {
+  override toWire(
+    args: [string],
+    kwargs: DockerRunKwargs | undefined,
+    encoding: PythonEncodeOptions = {},
+  ): WireCall {
     const { rest } = splitGirderJobOptions(kwargs ?? {});
     const { girderResultHooks, ...options } = rest as DockerRunOptions;
-    const call = withGirderBody({ args: [args[0]], kwargs: toWireKwargs(options) }, girder);
+    const call = withGirderBody({ args: [args[0]], kwargs: toWireKwargs(options) }, encoding);
+    const { girder } = encoding;
     const headers: Record<string, unknown> = {};
     if (girder) {
       headers.girder_api_url = girder.apiUrl;
@@ -93,7 +101,7 @@ class DockerRunTask extends Task<[string], DockerRunResult, DockerRunKwargs> {
     }
     if (girderResultHooks && girderResultHooks.length > 0) {
       // Girder Worker's before_task_publish: each hook flattened on its own (dicts, not strings).
-      headers.girder_result_hooks = encodeResultHooks(girderResultHooks, girderWorkerClasses, { girder });
+      headers.girder_result_hooks = encodeResultHooks(girderResultHooks, girderWorkerClasses, encoding);
     }
     return Object.keys(headers).length > 0 ? { ...call, headers } : call;
   }

@@ -78,7 +78,7 @@ afterEach(async () => {
 describe("the client's Girder as each transform's gc", () => {
   it("writes the gc and the hooks Girder writes, the client's Girder in the headers too", () => {
     const gc = createGirderConnection(API, TOKEN);
-    const call = dockerRun.toWire(['example/image:latest'], capturedCall(), gc);
+    const call = dockerRun.toWire(['example/image:latest'], capturedCall(), { girder: gc });
     // Each hook is flattened on its own, as Girder Worker's before_task_publish does.
     expect(call.headers).toEqual({
       girder_api_url: API,
@@ -105,7 +105,7 @@ describe("the client's Girder as each transform's gc", () => {
     const call = dockerRun.toWire(
       ['img'],
       { containerArgs: [new GirderFileIdToVolume(id(1), { gc: own }), new GirderFileIdToStream(id(2))] },
-      gc,
+      { girder: gc },
     );
     const args = containerArgs(call);
     expect(args[0]?.gc).toMatchObject({

@@ -201,6 +201,11 @@ describe('a longshore client with Girder configured → what a Python Girder Wor
     configure({ broker: BROKER, girder: { apiUrl: girder.server.apiUrl, apiKey, retryDelayMs: 20 } });
     const { item, files } = girder.item('gc-key', { 'in.txt': 'x' });
     girder.server.clearRequests();
+    // Nothing needs Girder: no exchange before sending, no token in the message.
+    const plain = await published({ pullImage: false, containerArgs: ['--out', new VolumePath('o')] });
+    expect(girder.server.requests).toEqual([]);
+    expect(plain.headers).not.toHaveProperty('girder_client_token');
+    expect(plain.headers).not.toHaveProperty('girder_api_url');
     const first = await published(girderCall(files[0]!._id, item._id));
     const second = await published(girderCall(files[0]!._id, item._id));
     const token = first.headers.girder_client_token as string;

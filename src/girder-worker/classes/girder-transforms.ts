@@ -161,7 +161,10 @@ function gcOf(
   transform: { gc: GirderConnection | null },
   options: PythonEncodeOptions,
 ): GirderConnection | null {
-  return transform.gc ?? options.girder ?? null;
+  if (transform.gc) return transform.gc;
+  if (!options.girder) return null;
+  options.onGirder?.();
+  return options.girder;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface PythonEncodeOptions {
    * configured Girder, which a Python worker needs there (it never reads the headers' token).
    */
   girder?: GirderConnection | null | undefined;
+  /** Told each time a transform takes `girder` (it has no connection of its own). */
+  onGirder?: (() => void) | undefined;
 }
 
 /**
