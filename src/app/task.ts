@@ -4,6 +4,15 @@ import { TaskCancelledError } from '../core/errors.js';
 import type { Reporter } from '../execution/reporter.js';
 import type { TaskFollower } from '../execution/task-follower.js';
 import { sendTask, type WireCall } from './send-task.js';
+import type { GirderConfig } from '../config/configuration.js';
+import { EMPTY_EMBED } from '../celery/protocol/build-task-message.js';
+import { clientGirderConnection } from '../girder/client-girder.js';
+import { createGirderConnection } from '../girder/girder-connection.js';
+import {
+  encodeTaskBody,
+  girderWorkerClasses,
+  type PythonEncodeOptions,
+} from '../girder-worker/classes/index.js';
 import {
   parseApplyOptions,
   type ApplyOptions,
@@ -52,13 +61,16 @@ export class Task<
     parsed: ParsedApplyOptions,
     follower?: TaskFollower,
   ): TaskHandle<Result> {
-    const { broker, brokerTls } = getConfiguration();
+    const { broker, brokerTls, girder } = getConfiguration();
     const handle =
       broker && !parsed.inProcess
         ? sendTask<Result>(
             broker,
             this.name,
-            { ...this.toWire(args, kwargs), ...(follower ? { lateHeaders: follower.headers } : {}) },
+            {
+              ...this.#wireCall(args, kwargs, girder),
+              ...(follower ? { lateHeaders: follower.headers } : {}),
+            },
             parsed,
             brokerTls,
           )
@@ -71,9 +83,39 @@ export class Task<
     return this.applyAsync(args);
   }
 
-  /** @internal The call as it goes on the wire (JSON values); tasks with richer arguments override it. */
-  toWire(args: Args, kwargs: Kwargs | undefined): WireCall {
-    return { args, kwargs: kwargs ?? {} };
+  /**
+   * @internal The call as it goes on the wire (JSON values); tasks with richer arguments override
+   * it. `encoding.girder` (the client's configured Girder) is the `gc` of Girder transforms that
+   * have none.
+   */
+  toWire(args: Args, kwargs: Kwargs | undefined, encoding: PythonEncodeOptions = {}): WireCall {
+    return withGirderBody({ args, kwargs: kwargs ?? {} }, encoding);
+  }
+
+  /**
+   * The call with the client's Girder where a transform needs it. Only then is an API key
+   * exchanged (the call is checked now and sent once the token is known), so that a task without
+   * Girder transforms never waits for, or fails on, the configured Girder.
+   */
+  #wireCall(args: Args, kwargs: Kwargs | undefined, config: GirderConfig | undefined): WireCall {
+    if (!config || !this.#takesClientGirder(args, kwargs)) return this.toWire(args, kwargs);
+    const girder = clientGirderConnection(config);
+    if (!(girder instanceof Promise)) return this.toWire(args, kwargs, { girder });
+    return {
+      ...this.toWire(args, kwargs),
+      lateCall: girder.then((gc) => this.toWire(args, kwargs, { girder: gc })),
+    };
+  }
+
+  /** A dry run of the encoding: does a Girder transform of the call lack a connection of its own? */
+  #takesClientGirder(args: Args, kwargs: Kwargs | undefined): boolean {
+    let taken = false;
+    const onGirder = (): void => {
+      taken = true;
+    };
+    const call = this.toWire(args, kwargs, { girder: PROBE, onGirder });
+    call.encodeBody?.([call.args, call.kwargs, EMPTY_EMBED]);
+    return taken;
   }
 
   #runHere(
@@ -113,6 +155,15 @@ export class Task<
       return follower ? follower.follow(run, reporter, controller.signal) : run(reporter);
     });
   }
+}
+
+/** Stands for the client's Girder in `#takesClientGirder`; never sent. */
+const PROBE = createGirderConnection('http://probe.invalid/api/v1', null);
+
+/** The call with a body encoder that gives Girder transforms without a `gc` the client's Girder. */
+export function withGirderBody(call: WireCall, encoding: PythonEncodeOptions): WireCall {
+  if (!encoding.girder) return call;
+  return { ...call, encodeBody: (body) => encodeTaskBody(body, girderWorkerClasses, encoding) };
 }
 
 /** In this process, `countdown` / `eta` delay the start (a cancel ends the wait). */

@@ -3,14 +3,18 @@ import { executeDockerRun, type DockerRunResult } from './execute-docker-run.js'
 import { parseDockerRunOptions, parseImage, type DockerRunOptions } from './docker-run-options.js';
 import { toWireKwargs } from './docker-run-wire.js';
 import type { WireCall } from '../app/send-task.js';
-import { encodeResultHooks } from '../girder-worker/classes/index.js';
+import {
+  encodeResultHooks,
+  girderWorkerClasses,
+  type PythonEncodeOptions,
+} from '../girder-worker/classes/index.js';
 import { getConfiguration } from '../config/configuration.js';
 import { splitGirderJobOptions, type GirderJobOptions } from '../girder-worker/job/create-job.js';
 import { taskGirderAccess } from '../girder-worker/job/job-info-spec.js';
 import { TaskJob } from '../girder-worker/job/task-job.js';
 import { parseApplyOptions } from '../celery/client/apply-options.js';
 import type { TaskHandle } from '../execution/task-handle.js';
-import { Task, type ApplyOptions } from '../app/task.js';
+import { Task, withGirderBody, type ApplyOptions } from '../app/task.js';
 
 export const DOCKER_RUN_TASK_NAME = 'girder_worker.docker.tasks.docker_run';
 
@@ -76,16 +80,30 @@ class DockerRunTask extends Task<[string], DockerRunResult, DockerRunKwargs> {
     return this.applyAsync([image], runOptions, signal ? { signal } : {});
   }
 
-  /** @internal */
-  override toWire(args: [string], kwargs: DockerRunKwargs | undefined): WireCall {
+  /**
+   * @internal With the client's Girder, as Girder sends docker_run: each Girder transform's `gc`
+   * (all a Python worker reads), and the `girder_api_url` / `girder_client_token` headers (the
+   * task's own Girder to a longshore worker, whose policy allows the `gc` URLs under it).
+   */
+  override toWire(
+    args: [string],
+    kwargs: DockerRunKwargs | undefined,
+    encoding: PythonEncodeOptions = {},
+  ): WireCall {
     const { rest } = splitGirderJobOptions(kwargs ?? {});
     const { girderResultHooks, ...options } = rest as DockerRunOptions;
-    const call: WireCall = { args: [args[0]], kwargs: toWireKwargs(options) };
+    const call = withGirderBody({ args: [args[0]], kwargs: toWireKwargs(options) }, encoding);
+    const { girder } = encoding;
+    const headers: Record<string, unknown> = {};
+    if (girder) {
+      headers.girder_api_url = girder.apiUrl;
+      if (girder.token) headers.girder_client_token = girder.token;
+    }
     if (girderResultHooks && girderResultHooks.length > 0) {
       // Girder Worker's before_task_publish: each hook flattened on its own (dicts, not strings).
-      call.headers = { girder_result_hooks: encodeResultHooks(girderResultHooks) };
+      headers.girder_result_hooks = encodeResultHooks(girderResultHooks, girderWorkerClasses, encoding);
     }
-    return call;
+    return Object.keys(headers).length > 0 ? { ...call, headers } : call;
   }
 }
 

@@ -24,6 +24,13 @@ export interface WireCall {
    * resolve, and the task fails unsent if they reject. They never replace Celery's own.
    */
   lateHeaders?: Promise<Record<string, unknown>>;
+  /**
+   * The call as it is published, known only later (it carries a token an API key is first
+   * exchanged for): the message built now from this call checks the arguments, so bad ones still
+   * throw from `send`, and is rebuilt from the late call before it is published; the task fails
+   * unsent if it rejects.
+   */
+  lateCall?: Promise<Omit<WireCall, 'lateHeaders' | 'lateCall'>>;
   /** `[args, kwargs, embed]` → JSON text; default: Girder Worker's jsonpickle codec. */
   encodeBody?: (body: [readonly unknown[], Readonly<Record<string, unknown>>, TaskEmbed]) => string;
 }
@@ -83,22 +90,27 @@ export class CeleryClient {
     if (this.#closed) throw new BrokerConnectionError('The Celery client is closed');
     const id = options.taskId ?? randomUUID();
     const queue = options.queue ?? DEFAULT_QUEUE;
-    const message = buildTaskMessage({
-      id,
-      name,
-      args: call.args,
-      kwargs: call.kwargs,
-      replyTo: this.replyQueue,
-      eta: options.eta ?? null,
-      expires: options.expires ?? null,
-      timeLimit: options.timeLimit ?? null,
-      softTimeLimit: options.softTimeLimit ?? null,
-      ignoreResult: options.ignoreResult ?? false,
-      headers: { ...(options.headers ?? {}), ...(call.headers ?? {}) },
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
-      ...((call.encodeBody ?? this.#encodeBody) ? { encodeBody: call.encodeBody ?? this.#encodeBody } : {}),
-    });
+    const build = (wire: Omit<WireCall, 'lateHeaders' | 'lateCall'>) => {
+      const encodeBody = wire.encodeBody ?? this.#encodeBody;
+      return buildTaskMessage({
+        id,
+        name,
+        args: wire.args,
+        kwargs: wire.kwargs,
+        replyTo: this.replyQueue,
+        eta: options.eta ?? null,
+        expires: options.expires ?? null,
+        timeLimit: options.timeLimit ?? null,
+        softTimeLimit: options.softTimeLimit ?? null,
+        ignoreResult: options.ignoreResult ?? false,
+        headers: { ...(options.headers ?? {}), ...(wire.headers ?? {}) },
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(encodeBody ? { encodeBody } : {}),
+      });
+    };
+    let message = build(call);
     call.lateHeaders?.catch(() => undefined);
+    call.lateCall?.catch(() => undefined);
     const controller = new AbortController();
     const revoke = (revokeOptions: RevokeOptions): Promise<void> => this.revoke(id, revokeOptions);
     controller.signal.addEventListener(
@@ -119,6 +131,7 @@ export class CeleryClient {
       async (reporter) => {
         const waiter = options.ignoreResult ? undefined : this.#waiters.wait(id, reporter);
         try {
+          if (call.lateCall) message = build(await call.lateCall);
           if (call.lateHeaders) {
             message.properties.headers = { ...(await call.lateHeaders), ...message.properties.headers };
           }

@@ -6,6 +6,7 @@ import {
   PythonClassRegistry,
   type ClassOf,
   type PythonClassFactory,
+  type PythonEncodeOptions,
   type PythonEncoder,
 } from './registry.js';
 
@@ -42,8 +43,12 @@ export function decodeGirderWorkerText(text: string, registry = girderWorkerClas
 }
 
 /** The jsonpickle JSON (to `JSON.stringify`) of a value holding longshore objects. */
-export function encodeGirderWorkerValue(value: unknown, registry = girderWorkerClasses): unknown {
-  return registry.encode(value);
+export function encodeGirderWorkerValue(
+  value: unknown,
+  registry = girderWorkerClasses,
+  options: PythonEncodeOptions = {},
+): unknown {
+  return registry.encode(value, options);
 }
 
 /**
@@ -59,14 +64,22 @@ export function decodeResultHooks(hooks: unknown, registry = girderWorkerClasses
 }
 
 /** The `girder_result_hooks` header for these hooks: each flattened on its own, as Python does. */
-export function encodeResultHooks(hooks: readonly unknown[], registry = girderWorkerClasses): unknown[] {
-  return hooks.map((hook) => registry.encode(hook));
+export function encodeResultHooks(
+  hooks: readonly unknown[],
+  registry = girderWorkerClasses,
+  options: PythonEncodeOptions = {},
+): unknown[] {
+  return hooks.map((hook) => registry.encode(hook, options));
 }
 
 /**
  * A task body's JSON text, through jsonpickle with Girder Worker's classes, as Girder Worker's
  * `girder_io` serializer writes every `application/json` message (one pass: shared objects stay shared).
  */
-export function encodeTaskBody(body: unknown, registry = girderWorkerClasses): string {
-  return JSON.stringify(registry.encode(body));
+export function encodeTaskBody(
+  body: unknown,
+  registry = girderWorkerClasses,
+  options: PythonEncodeOptions = {},
+): string {
+  return JSON.stringify(registry.encode(body, options));
 }

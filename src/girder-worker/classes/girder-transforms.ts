@@ -5,15 +5,21 @@ import { GirderItemIdToVolume } from '../../transforms/girder/girder-item-id-to-
 import { GirderUploadVolumePathJobArtifact } from '../../transforms/girder/girder-upload-volume-path-job-artifact.js';
 import { GirderUploadVolumePathToFolder } from '../../transforms/girder/girder-upload-volume-path-to-folder.js';
 import { GirderUploadVolumePathToItem } from '../../transforms/girder/girder-upload-volume-path-to-item.js';
+import { GirderUploadJobArtifact } from '../../transforms/girder/girder-upload-job-artifact.js';
+import { GirderUploadStream } from '../../transforms/girder/girder-upload-stream.js';
+import type { GirderConnection } from '../../girder/girder-connection.js';
+import { ProtocolError } from '../../core/protocol-error.js';
 import { volumeForPython } from './docker-transforms.js';
 import { GIRDER_TRANSFORM_CLASSES as G } from './girder-client.js';
-import type { PythonClassRegistry } from './registry.js';
+import type { PythonClassRegistry, PythonEncodeOptions } from './registry.js';
 
 /**
  * Girder Worker's Girder transforms ⇄ longshore's. Each carries the `gc` (a
  * `girder_client.GirderClient`) Girder serialized into it; a null `gc` (a message sent outside
  * Girder) means "the task's Girder": the `girder_api_url` / `girder_client_token` headers, or
- * the worker's configuration. The `_file_path`-style attributes are set by Python only after a
+ * the worker's configuration. Sent, a transform without a connection of its own carries the
+ * client's configured Girder (`options.girder`) as its `gc`, as Girder sends it: a Python worker
+ * reads nothing else. The `_file_path`-style attributes are set by Python only after a
  * transform ran, so a message carries them as null.
  */
 export function installGirderTransforms(registry: PythonClassRegistry): void {
@@ -76,33 +82,40 @@ export function installGirderTransforms(registry: PythonClassRegistry): void {
     );
 
   registry
-    .registerEncoder(GirderFileIdToVolume, (t) => ({
+    // No Girder Worker class: refused by name rather than as an unknown object.
+    .registerEncoder(GirderUploadStream, (s, path) => {
+      throw longshoreOnly('GirderUploadStream', String(s), path);
+    })
+    .registerEncoder(GirderUploadJobArtifact, (h, path) => {
+      throw longshoreOnly('GirderUploadJobArtifact', String(h), path);
+    })
+    .registerEncoder(GirderFileIdToVolume, (t, _path, o) => ({
       classPath: G.GirderFileIdToVolume,
       state: {
-        gc: t.gc,
+        gc: gcOf(t, o),
         _file_id: t.fileId,
         _volume: volumeForPython(t.volume, 'GirderFileIdToVolume'),
         _filename: t.filename ?? null,
         _file_path: null,
       },
     }))
-    .registerEncoder(GirderFileIdToStream, (t) => ({
+    .registerEncoder(GirderFileIdToStream, (t, _path, o) => ({
       classPath: G.GirderFileIdToStream,
-      state: { gc: t.gc, file_id: t.fileId },
+      state: { gc: gcOf(t, o), file_id: t.fileId },
     }))
-    .registerEncoder(GirderItemIdToVolume, (t) => ({
+    .registerEncoder(GirderItemIdToVolume, (t, _path, o) => ({
       classPath: G.GirderItemIdToVolume,
       state: {
-        gc: t.gc,
+        gc: gcOf(t, o),
         _item_id: t.itemId,
         _volume: volumeForPython(t.volume, 'GirderItemIdToVolume'),
         _item_path: null,
       },
     }))
-    .registerEncoder(GirderFolderIdToVolume, (t) => ({
+    .registerEncoder(GirderFolderIdToVolume, (t, _path, o) => ({
       classPath: G.GirderFolderIdToVolume,
       state: {
-        gc: t.gc,
+        gc: gcOf(t, o),
         _folder_id: t.folderId,
         _volume: volumeForPython(t.volume, 'GirderFolderIdToVolume'),
         _folder_name: t.folderName ?? null,
@@ -110,20 +123,20 @@ export function installGirderTransforms(registry: PythonClassRegistry): void {
       },
     }))
     // Python's attribute order; `upload_kwargs` are girder_client's extra upload arguments.
-    .registerEncoder(GirderUploadVolumePathToItem, (h) => ({
+    .registerEncoder(GirderUploadVolumePathToItem, (h, _path, o) => ({
       classPath: G.GirderUploadVolumePathToItem,
       state: {
-        gc: h.gc,
+        gc: gcOf(h, o),
         item_id: h.itemId,
         upload_kwargs: {},
         delete_file: h.deleteFile,
         _volumepath: h.volumePath,
       },
     }))
-    .registerEncoder(GirderUploadVolumePathToFolder, (h) => ({
+    .registerEncoder(GirderUploadVolumePathToFolder, (h, _path, o) => ({
       classPath: G.GirderUploadVolumePathToFolder,
       state: {
-        gc: h.gc,
+        gc: gcOf(h, o),
         folder_id: h.folderId,
         upload_kwargs: {},
         delete_file: h.deleteFile,
@@ -131,14 +144,37 @@ export function installGirderTransforms(registry: PythonClassRegistry): void {
         _volumepath: h.volumePath,
       },
     }))
-    .registerEncoder(GirderUploadVolumePathJobArtifact, (h) => ({
+    .registerEncoder(GirderUploadVolumePathJobArtifact, (h, _path, o) => ({
       classPath: G.GirderUploadVolumePathJobArtifact,
       state: {
-        gc: h.gc,
+        gc: gcOf(h, o),
         job_id: h.jobId,
         name: h.name,
         _volumepath: h.volumePath,
         _upload_on_exception: h.uploadOnException,
       },
     }));
+}
+
+/** The transform's own connection, else the sending client's Girder, else None. */
+function gcOf(
+  transform: { gc: GirderConnection | null },
+  options: PythonEncodeOptions,
+): GirderConnection | null {
+  if (transform.gc) return transform.gc;
+  if (!options.girder) return null;
+  options.onGirder?.();
+  return options.girder;
+}
+
+/**
+ * A longshore class with no Girder Worker counterpart: a Python worker could not restore it and
+ * a longshore worker decodes only Girder Worker's classes, so it runs where it is made.
+ */
+function longshoreOnly(className: string, shown: string, path: string): ProtocolError {
+  return new ProtocolError(
+    `${shown} (a ${className}) at ${path} cannot be sent to another process: ${className} is ` +
+      'longshore-only (Girder Worker has no such class), so only longshore runs it, in the process ' +
+      'that runs the container: in-process (no broker, or inProcess), e.g. in a task a longshore worker runs',
+  );
 }

@@ -2,6 +2,7 @@ export {
   PythonClassRegistry,
   type PythonClassFactory,
   type PythonEncoder,
+  type PythonEncodeOptions,
   type ClassOf,
 } from './registry.js';
 export { PythonState } from './python-state.js';

@@ -3,6 +3,7 @@ import { decodeJsonPickle, decodeJsonPickleText } from '../jsonpickle/decode.js'
 import { encodeJsonPickle, type PythonObjectDescription } from '../jsonpickle/encode.js';
 import { ProtocolError } from '../../core/protocol-error.js';
 import { PythonState } from './python-state.js';
+import type { GirderConnection } from '../../girder/girder-connection.js';
 
 /**
  * Builds the longshore object for a Python object of one class from its restored attributes
@@ -13,11 +14,26 @@ import { PythonState } from './python-state.js';
  */
 export type PythonClassFactory = (state: Readonly<Record<string, unknown>>, ctx: PythonState) => object;
 
+/** What one encoding knows besides the value. */
+export interface PythonEncodeOptions {
+  /**
+   * The `gc` of Girder transforms that have no connection of their own: the sending client's
+   * configured Girder, which a Python worker needs there (it never reads the headers' token).
+   */
+  girder?: GirderConnection | null | undefined;
+  /** Told each time a transform takes `girder` (it has no connection of its own). */
+  onGirder?: (() => void) | undefined;
+}
+
 /**
  * Says how a longshore object goes to Python. Throw a ProtocolError for objects that must not
  * cross the wire; `path` (like `$[1].container_args[0]`) says where the value is.
  */
-export type PythonEncoder<T> = (obj: T, path: string) => PythonObjectDescription;
+export type PythonEncoder<T> = (
+  obj: T,
+  path: string,
+  options: Readonly<PythonEncodeOptions>,
+) => PythonObjectDescription;
 
 /** A class (also an abstract one): its instances, subclasses included, use the encoder. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -85,11 +101,15 @@ export class PythonClassRegistry {
   }
 
   /** How `obj` goes to Python, or undefined when nothing is registered for it. */
-  describe(obj: object, path: string): PythonObjectDescription | undefined {
+  describe(
+    obj: object,
+    path: string,
+    options: Readonly<PythonEncodeOptions> = {},
+  ): PythonObjectDescription | undefined {
     const own = this.#instanceEncoders.get(obj);
-    if (own !== undefined) return own(obj, path);
+    if (own !== undefined) return own(obj, path, options);
     for (const { test, encode } of this.#testEncoders) {
-      if (test(obj)) return encode(obj, path);
+      if (test(obj)) return encode(obj, path, options);
     }
     for (
       let proto = Object.getPrototypeOf(obj) as object | null;
@@ -97,7 +117,7 @@ export class PythonClassRegistry {
       proto = Object.getPrototypeOf(proto) as object | null
     ) {
       const encode = this.#encoders.get(proto);
-      if (encode !== undefined) return encode(obj, path);
+      if (encode !== undefined) return encode(obj, path, options);
     }
     return undefined;
   }
@@ -113,8 +133,8 @@ export class PythonClassRegistry {
   }
 
   /** The jsonpickle JSON (to `JSON.stringify`) of a value holding longshore objects. */
-  encode(value: unknown): unknown {
-    return encodeJsonPickle(value, (obj, path) => this.describe(obj, path));
+  encode(value: unknown, options: Readonly<PythonEncodeOptions> = {}): unknown {
+    return encodeJsonPickle(value, (obj, path) => this.describe(obj, path, options));
   }
 
   /** A copy to extend without touching this registry (tests, a worker with extra classes). */

@@ -4,7 +4,7 @@ import { registerSecret } from '../../core/secrets.js';
 import { FanOutReporter, type Reporter } from '../../execution/reporter.js';
 import type { TaskFollower } from '../../execution/task-follower.js';
 import { GirderConfigError } from '../../girder/errors.js';
-import { GirderClient } from '../../girder/girder-client.js';
+import { clientGirderClient } from '../../girder/client-girder.js';
 import { createGirderJob, type GirderJob, type GirderJobOptions } from './create-job.js';
 import { followedByJob } from './followed-by-job.js';
 import { buildJobInfoSpec, type JobInfoSpec } from './job-info-spec.js';
@@ -40,8 +40,8 @@ export class TaskJob implements TaskFollower {
   readonly #image: string | undefined;
 
   constructor(config: GirderConfig, options: GirderJobOptions, input: TaskJobInput) {
-    const { artifactFolderId: _folder, ...clientOptions } = config;
-    const client = new GirderClient(clientOptions);
+    // The client's shared one: the token in this job's headers is the one in the message's `gc`.
+    const client = clientGirderClient(config);
     this.#image = input.image;
     this.#created = (async (): Promise<Created> => {
       const token = await client.token();
