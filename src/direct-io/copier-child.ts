@@ -19,6 +19,8 @@ export async function runCopier(
   args: readonly string[],
   stdio: StdioOptions,
   signal: AbortSignal | undefined,
+  /** Written to the child's stdin (which must be a pipe), then closed: settings kept out of argv. */
+  input?: string,
 ): Promise<CopierExit> {
   const name = program.replace(/.*\//, '');
   let child: ChildProcess;
@@ -26,6 +28,10 @@ export async function runCopier(
     child = spawn(program, args, { stdio });
   } catch (error) {
     throw new StreamError(`Could not run ${name}: ${messageOf(error)}`, { cause: error });
+  }
+  if (input !== undefined) {
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
   }
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => {

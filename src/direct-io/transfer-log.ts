@@ -2,7 +2,7 @@ import { defaultLogger } from '../config/default-logger.js';
 import type { Logger } from '../core/logger.js';
 
 /** How a transfer's bytes moved: by a child (`splice`, `sendfile`, `cat`) or through Node. */
-export type TransferPath = 'splice' | 'sendfile' | 'cat' | 'node';
+export type TransferPath = 'splice' | 'sendfile' | 'cat' | 'curl' | 'node';
 
 export interface TransferRecord {
   path: TransferPath;

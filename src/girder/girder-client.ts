@@ -66,6 +66,16 @@ export class GirderClient {
     return socketBodySupported(url) && !this.#transport.proxied(new URL(url));
   }
 
+  /** Whether a curl child can fetch `url` as this client would: http(s), no proxy in between. */
+  curlReaches(url: string): boolean {
+    return /^https?:/.test(url) && !this.#transport.proxied(new URL(url));
+  }
+
+  /** The CA file a child must trust to check certificates as this client does (see Transport). */
+  caFile(): string | undefined {
+    return this.#transport.caFile();
+  }
+
   /** The URL of a path under the API root. */
   url(path: string): string {
     return `${this.apiUrl}/${path.replace(/^\/+/, '')}`;

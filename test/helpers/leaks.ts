@@ -121,7 +121,8 @@ export function liveChildScripts(): string[] {
     .map((child) => /[^/]*\.pl$/.exec(child.args[1] ?? '')?.[0] ?? '');
 }
 
-function liveChildProcesses(): { comm: string; args: string[] }[] {
+/** The live children of this process (zombies excluded): their command names and argv. */
+export function liveChildProcesses(): { comm: string; args: string[] }[] {
   const children: { comm: string; args: string[] }[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {

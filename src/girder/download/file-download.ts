@@ -4,6 +4,7 @@ import type { GirderFile } from '../documents.js';
 import type { GirderClient } from '../girder-client.js';
 import { downloadedBytes } from './downloaded-bytes.js';
 import { Resumption, type ResumptionOptions } from './resumption.js';
+import { curlDownload } from './curl-download.js';
 import { spliceDownload } from './spliced-download.js';
 
 export type FileDownloadOptions = ResumptionOptions;
@@ -13,7 +14,8 @@ export type FileDownloadOptions = ResumptionOptions;
  * the download resumes with a `Range` request from the last byte received (Girder Worker starts
  * over or fails); the stream ends only once exactly `file.size` bytes have arrived.
  *
- * Into a FIFO over plain HTTP, the bytes skip Node altogether: see spliceDownload.
+ * Into a FIFO the bytes skip Node altogether: spliced over plain HTTP (spliceDownload), by a curl
+ * child over HTTPS (curlDownload).
  */
 export function openFileDownload(
   client: GirderClient,
@@ -28,6 +30,8 @@ export function openFileDownload(
   });
   if (client.rawSocketReaches(client.apiUrl)) {
     markDirectSource(stream, (fifo, signal) => spliceDownload(resumption, fifo, signal));
+  } else if (client.curlReaches(client.apiUrl)) {
+    markDirectSource(stream, (fifo, signal) => curlDownload(resumption, fifo, signal));
   }
   return stream;
 }

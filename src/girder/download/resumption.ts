@@ -37,6 +37,11 @@ export class Resumption {
     this.action = `download file ${file._id} (${file.name})`;
   }
 
+  /** Where the next request goes: Girder, or where its last redirect led. */
+  get url(): string {
+    return this.#location ?? this.client.url(this.path);
+  }
+
   get complete(): boolean {
     return this.received === this.file.size;
   }
@@ -69,10 +74,7 @@ export class Resumption {
         // Read to its end, a redirect's few bytes give the connection back for the next request.
         if (responseType === 'stream') await drained(response.data as Readable);
         discard(response.data);
-        if (++hops > MAX_REDIRECTS) {
-          throw new GirderTransferError(`Could not ${this.action}: more than ${MAX_REDIRECTS} redirects`);
-        }
-        this.#location = redirectTarget(response.headers.location, url, this.action).href;
+        this.follow(response.headers.location, url, ++hops);
         continue;
       }
       if (this.received > 0 && response.status !== 206) {
@@ -83,6 +85,24 @@ export class Resumption {
       }
       return response;
     }
+  }
+
+  /** Takes a redirect (the `hops`-th of this request): where the next request goes, once checked. */
+  follow(location: string | undefined, from: string, hops: number): void {
+    if (hops > MAX_REDIRECTS) {
+      throw new GirderTransferError(`Could not ${this.action}: more than ${MAX_REDIRECTS} redirects`);
+    }
+    this.#location = redirectTarget(location, from, this.action).href;
+  }
+
+  /**
+   * The next request as a child makes it (without Range: the child resumes at `received`): the URL
+   * (Girder's, or where the last redirect led) and its headers, the token only for Girder's origin.
+   */
+  async nextRequest(): Promise<{ url: string; headers: Record<string, string> }> {
+    const url = this.url;
+    const token = sameOrigin(url, this.client.apiUrl) ? await this.client.token(this.options.signal) : null;
+    return { url, headers: token ? { 'Girder-Token': token } : {} };
   }
 
   #ask<T>(

@@ -1,10 +1,8 @@
-import type { Writable } from 'node:stream';
-import { StreamError, messageOf } from '../../core/errors.js';
 import type { DirectCopyResult, FifoTarget } from '../../direct-io/direct-copy.js';
-import { errnoCode } from '../../streams/fifo-fd.js';
 import { spliceAvailable, spliceToFifo } from '../../direct-io/splice-copy.js';
 import type { SocketBody } from '../http/socket-body.js';
-import { downloadedBytes } from './downloaded-bytes.js';
+import { curlDownload } from './curl-download.js';
+import { writeEndedEarly, writeThroughNode } from './fifo-writes.js';
 import { Resumption } from './resumption.js';
 
 /**
@@ -39,7 +37,13 @@ export async function spliceDownload(
       if (!Resumption.retryable(error)) throw error;
       dropped = error;
     }
-    if (body === null) return result((await writeThroughNode(resumption, fifo.stream)).endedEarly);
+    if (body === null) {
+      // A redirect led where no raw socket goes (an HTTPS store): curl, where it runs.
+      const byCurl = resumption.client.rawSocketReaches(resumption.url)
+        ? undefined
+        : await curlDownload(resumption, fifo, signal);
+      return byCurl ?? result((await writeThroughNode(resumption, fifo.stream)).endedEarly);
+    }
     if (body) {
       try {
         resumption.expect(body.buffered.length + body.remaining);
@@ -64,27 +68,4 @@ export async function spliceDownload(
     }
     if (await resumption.next(dropped)) return result(false);
   }
-}
-
-/** The rest of the download through Node's HTTP client, into the FIFO's stream. */
-async function writeThroughNode(resumption: Resumption, sink: Writable): Promise<{ endedEarly: boolean }> {
-  for await (const chunk of downloadedBytes(resumption)) {
-    if (await writeEndedEarly(sink, chunk)) return { endedEarly: true };
-  }
-  return { endedEarly: false };
-}
-
-/**
- * Writes `bytes` and waits until the FIFO took them (so that a child writing next cannot overtake
- * them): true when the container had closed its end (EPIPE).
- */
-function writeEndedEarly(sink: Writable, bytes: Buffer): Promise<boolean> {
-  if (bytes.length === 0) return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    sink.write(bytes, (error) => {
-      if (!error) resolve(false);
-      else if (errnoCode(error) === 'EPIPE') resolve(true);
-      else reject(new StreamError(`Writing failed: ${messageOf(error)}`, { cause: error }));
-    });
-  });
 }

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -17,6 +20,11 @@ export interface Transport {
   agentFor(url: URL): http.Agent;
   /** Whether requests to `url` go through a proxy (raw-socket paths cannot). */
   proxied(url: URL): boolean;
+  /**
+   * A PEM file of the CAs this transport trusts, for a child (curl) to trust the same; undefined
+   * when only the system's are trusted (curl's default too).
+   */
+  caFile(): string | undefined;
 }
 
 export interface TransportOptions {
@@ -50,9 +58,15 @@ function newTransport(options: TransportOptions): Transport {
   const proxy = options.proxy;
   for (const url of [proxy?.httpProxy, proxy?.httpsProxy]) if (url) registerSecret(passwordOf(url));
   const viaProxy = new Map<string, http.Agent>();
+  let caFile: string | undefined;
   const proxyOf = (url: URL): string | undefined => (proxy ? proxyFor(url, proxy) : undefined);
   return {
     proxied: (url) => proxyOf(url) !== undefined,
+    caFile() {
+      if (!ca) return undefined;
+      caFile ??= writeBundle(ca);
+      return caFile;
+    },
     agentFor(url) {
       const through = proxyOf(url);
       const secure = url.protocol === 'https:';
@@ -93,6 +107,21 @@ function trustedCertificates(ca: string, extraCaFile: string | undefined): strin
   const own = ca.includes('-----BEGIN') ? ca : readPem(ca, 'girder.ca');
   const extra = extraCaFile ? [readPem(extraCaFile, 'NODE_EXTRA_CA_CERTS')] : [];
   return [...tls.rootCertificates, ...extra, own];
+}
+
+/** The certificates in a file named by their digest (public, so readable; written once, atomically). */
+function writeBundle(certificates: string[]): string {
+  const text = `${certificates.join('\n')}\n`;
+  const file = join(
+    tmpdir(),
+    `longshore-ca-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.pem`,
+  );
+  if (!existsSync(file)) {
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, text, { mode: 0o644 });
+    renameSync(partial, file);
+  }
+  return file;
 }
 
 function readPem(path: string, setting: string): string {

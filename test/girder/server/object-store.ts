@@ -34,6 +34,7 @@ export class ObjectStore {
   readonly #expiresMs: number;
   #origin = '';
   #drops: { key: string; afterBytes: number; times: number }[] = [];
+  #stalls: { key: string; afterBytes: number; ms: number; times: number }[] = [];
   #ignoreRange = 0;
   #notBefore = 0;
   #closing: Promise<void> | undefined;
@@ -71,6 +72,11 @@ export class ObjectStore {
     this.#drops.push({ key, afterBytes, times });
   }
 
+  /** The next `times` requests for the object send `afterBytes` of body, then nothing for `ms`, then the rest. */
+  stallDownload(key: string, afterBytes: number, ms: number, times = 1): void {
+    this.#stalls.push({ key, afterBytes, ms, times });
+  }
+
   /** The next `times` requests with a Range answer 200 with the whole object. */
   ignoreRange(times = 1): void {
     this.#ignoreRange = times;
@@ -83,6 +89,7 @@ export class ObjectStore {
 
   reset(): void {
     this.#drops = [];
+    this.#stalls = [];
     this.#ignoreRange = 0;
     this.requests.length = 0;
   }
@@ -139,6 +146,17 @@ export class ObjectStore {
     }
     res.setHeader('Content-Length', String(end - start));
     record.status = res.statusCode;
+    const stall = this.#stalls.find((d) => d.key === key);
+    if (stall && --stall.times <= 0) this.#stalls.splice(this.#stalls.indexOf(stall), 1);
+    if (stall && stall.afterBytes < end - start) {
+      const pauseAt = start + stall.afterBytes;
+      await pipeline(createReadStream(path, { start, end: pauseAt - 1 }), res, { end: false }).catch(
+        () => {},
+      );
+      await new Promise((resolve) => setTimeout(resolve, stall.ms));
+      if (res.destroyed) return;
+      start = pauseAt;
+    }
     const drop = this.#drops.find((d) => d.key === key);
     if (drop && --drop.times <= 0) this.#drops.splice(this.#drops.indexOf(drop), 1);
     const stop = drop ? Math.min(end, start + drop.afterBytes) : end;
