@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { testCa } from '../test/helpers/test-ca.js';
 import { GirderClient, configure } from '../src/index.js';
 import {
   MiB,
@@ -66,6 +67,28 @@ export interface GirderServer {
   rss(): number;
 }
 
+/** How the benchmark's Girder is reached: HTTPS with a test CA, downloads redirected to a store. */
+export interface BenchSite {
+  /** A test-ca.ts directory: the server serves its server.pem; longshore and curl trust caFile. */
+  tlsDir?: string | undefined;
+  caFile?: string | undefined;
+  objectStore?: boolean | undefined;
+}
+
+/**
+ * LONGSHORE_BENCH_GIRDER_SITE: plain (default), https, or https-redirect (an HTTPS Girder
+ * answering 303 to an HTTPS object store, as an S3 assetstore does).
+ */
+export async function benchSite(): Promise<BenchSite & { name: string }> {
+  const name = process.env.LONGSHORE_BENCH_GIRDER_SITE ?? 'plain';
+  if (name === 'plain') return { name };
+  if (name !== 'https' && name !== 'https-redirect') {
+    throw new Error('LONGSHORE_BENCH_GIRDER_SITE: plain, https or https-redirect');
+  }
+  const ca = await testCa();
+  return { name, tlsDir: ca.dir, caFile: ca.caFile, objectStore: name === 'https-redirect' };
+}
+
 const SERVER_SCRIPT = fileURLToPath(new URL('./girder-server-process.ts', import.meta.url));
 
 /**
@@ -73,11 +96,18 @@ const SERVER_SCRIPT = fileURLToPath(new URL('./girder-server-process.ts', import
  * (`configure({ girder })`). The cleanup closes it, which deletes its files; if this process dies
  * first, the server sees its stdin close and closes too.
  */
-export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
+export async function startGirderServer(fileBytes = 0, site: BenchSite = {}): Promise<GirderServer> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', SERVER_SCRIPT, ...(fileBytes > 0 ? ['--file-bytes', String(fileBytes)] : [])],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        ...(site.tlsDir ? { LONGSHORE_BENCH_TLS_DIR: site.tlsDir } : {}),
+        ...(site.objectStore ? { LONGSHORE_BENCH_OBJECT_STORE: '1' } : {}),
+      },
+    },
   );
   onCleanup('stop the Girder test server', () => stopServer(child));
   const lines = createInterface({ input: child.stdout });
@@ -99,7 +129,7 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
       reject(new Error(`the Girder test server exited ${code ?? signal} before it served`));
     });
   });
-  configure({ girder: { apiUrl: info.apiUrl, token: info.token } });
+  configure({ girder: { apiUrl: info.apiUrl, token: info.token, ca: site.caFile } });
   const answers = new Map<number, (requests: { at: number; finishedAt: number | null }[]) => void>();
   lines.on('line', (line) => {
     const { id, requests } = JSON.parse(line) as {
@@ -113,7 +143,7 @@ export async function startGirderServer(fileBytes = 0): Promise<GirderServer> {
   const stat = (): string[] => readFileSync(`/proc/${info.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return {
     info,
-    client: new GirderClient({ apiUrl: info.apiUrl, token: info.token }),
+    client: new GirderClient({ apiUrl: info.apiUrl, token: info.token, ca: site.caFile }),
     // utime and stime, fields 14 and 15 of proc(5), counted from the state (field 3), in 1/100 s.
     cpuMs: () => {
       const fields = stat();

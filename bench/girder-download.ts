@@ -7,6 +7,10 @@
  * a container's start. Rounds alternate the four; medians; this process's RSS is sampled during
  * longshore's runs; an empty file's task gives the fixed cost of a task.
  *
+ * LONGSHORE_BENCH_GIRDER_SITE=https serves Girder over HTTPS (a test CA that longshore and curl
+ * trust); https-redirect also answers downloads with a 303 to an HTTPS object store, which curl
+ * follows with -L. The transfer span then covers Girder's and the store's answers.
+ *
  *   npx tsx bench/girder-download.ts     (LONGSHORE_BENCH_MIB / LONGSHORE_BENCH_RUNS shrink it)
  */
 import { Connect, GirderFileIdToStream, NamedInputPipe } from '../src/index.js';
@@ -34,6 +38,7 @@ import {
   runQuietPair,
   runRounds,
   settings,
+  benchSite,
   startGirderServer,
   type GirderServer,
   type RoundsResult,
@@ -47,10 +52,15 @@ const ZERO_RUNS = 3;
 
 main(async () => {
   const { bytes, rounds } = settings();
-  heading(`girder-download: ${fmt(bytes / 2 ** 20, 0)} MiB, ${rounds} rounds, medians`);
+  const site = await benchSite();
+  heading(`girder-download (${site.name}): ${fmt(bytes / 2 ** 20, 0)} MiB, ${rounds} rounds, medians`);
   await noiseCheck();
   console.log(`seeding the Girder test server (its own process) with ${bytes} bytes ...`);
-  const server = await startGirderServer(bytes);
+  const server = await startGirderServer(bytes, site);
+  // curl trusts the same CA, and follows the store's redirect as requests would.
+  const curlSite = [...(site.caFile ? ['--cacert', site.caFile] : []), ...(site.objectStore ? ['-L'] : [])];
+  // The raw commands' shells expand it (paths without spaces).
+  process.env.CURL_SITE = curlSite.join(' ');
   const { info } = server;
   const url = (fileId: string): string => `${info.apiUrl}/file/${fileId}/download`;
   /** The server's span of this run's download requests (it forgets them once asked). */
@@ -75,6 +85,7 @@ main(async () => {
         await runQuiet('curl', [
           '-sS',
           '--fail',
+          ...curlSite,
           '-o',
           '/dev/null',
           '-w',
@@ -102,7 +113,7 @@ main(async () => {
           'bash',
           [
             '-c',
-            'set -o pipefail; curl -sS --fail -H "Girder-Token: $TOKEN" "$1" | "$2" run -i --rm --label "$3" "$4" sh -c "$5"',
+            'set -o pipefail; curl -sS --fail $CURL_SITE -H "Girder-Token: $TOKEN" "$1" | "$2" run -i --rm --label "$3" "$4" sh -c "$5"',
             'bash',
             url(fileId),
             DOCKER_CLI,
@@ -132,7 +143,7 @@ main(async () => {
         args: [
           '-c',
           // The FIFO opens first (once the container reads it): curl's time_total is the transfer.
-          'exec 3> "$2"\ncurl -sS --fail -o /dev/fd/3 -w "%{size_download} %{time_total}\\n" -H "Girder-Token: $3" "$1" || exit 1\nexec 3>&-\ntimes',
+          'exec 3> "$2"\ncurl -sS --fail $CURL_SITE -o /dev/fd/3 -w "%{size_download} %{time_total}\\n" -H "Girder-Token: $3" "$1" || exit 1\nexec 3>&-\ntimes',
           'sh',
           url(fileId),
           fifo,
@@ -209,7 +220,7 @@ main(async () => {
     "transfer: the Girder test server's own span of the run's download requests, from the arrival",
     '  of the first to the end of the last answer: one clock for every side.',
   ]);
-  summarize(result, bytes, zero, printMemory(result), server);
+  summarize(result, bytes, zero, printMemory(result), server, site.name);
 });
 
 function summarize(
@@ -218,10 +229,11 @@ function summarize(
   zero: { longshore: number[]; curlDocker: number[] },
   memory: Map<string, number>,
   server: GirderServer,
+  siteName: string,
 ): void {
   const emptyTask = median(zero.longshore);
   compare(
-    'girder-download',
+    siteName === 'plain' ? 'girder-download' : `girder-download (${siteName})`,
     result,
     bytes,
     [

@@ -10,7 +10,8 @@
  *
  *   npx tsx bench/girder-server-process.ts [--file-bytes N]
  */
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startGirderTestServer } from '../test/girder/server/index.js';
 
@@ -19,7 +20,19 @@ async function serve(): Promise<void> {
   const fileBytes = at >= 0 ? Number(process.argv[at + 1]) : 0;
   if (!Number.isSafeInteger(fileBytes) || fileBytes < 0) throw new Error('--file-bytes: a byte count');
 
-  const server = await startGirderTestServer();
+  // LONGSHORE_BENCH_TLS_DIR: serve HTTPS with its server.pem / server.key (test/helpers/test-ca.ts);
+  // LONGSHORE_BENCH_OBJECT_STORE=1: redirect downloads (303) to an object store on the same TLS.
+  const tlsDir = process.env.LONGSHORE_BENCH_TLS_DIR;
+  const tls = tlsDir
+    ? {
+        cert: readFileSync(join(tlsDir, 'server.pem'), 'utf8'),
+        key: readFileSync(join(tlsDir, 'server.key'), 'utf8'),
+      }
+    : undefined;
+  const server = await startGirderTestServer({
+    tls,
+    objectStore: process.env.LONGSHORE_BENCH_OBJECT_STORE === '1' ? { tls } : undefined,
+  });
   let closing: Promise<void> | undefined;
   const close = (code: number): void => {
     closing ??= server.close().finally(() => process.exit(code));
@@ -30,9 +43,12 @@ async function serve(): Promise<void> {
   process.stdin.once('error', () => close(0));
   createInterface({ input: process.stdin }).on('line', (line) => {
     const { id, path } = JSON.parse(line) as { id: number; path: string };
-    const requests = server.requests
-      .filter((r) => r.path === path)
-      .map((r) => ({ at: r.at, finishedAt: r.finishedAt ?? null }));
+    const key = /^\/file\/([^/]+)\/download$/.exec(path)?.[1];
+    const requests = [
+      ...server.requests.filter((r) => r.path === path),
+      // Redirected downloads: the store's answers carry the bytes.
+      ...(server.objectStore?.requests.filter((r) => r.key === key) ?? []),
+    ].map((r) => ({ at: r.at, finishedAt: r.finishedAt ?? null }));
     server.clearRequests();
     process.stdout.write(`${JSON.stringify({ id, requests })}\n`);
   });

@@ -54,6 +54,7 @@ import {
   runQuietPair,
   runRounds,
   settings,
+  benchSite,
   startGirderServer,
   type GirderServer,
   type RoundsResult,
@@ -81,13 +82,13 @@ const WRITE = [
 /** The shell's side of Girder's upload protocol, shared by the raw variants (bash, env below). */
 const INIT = `set -euo pipefail
 init() {
-  curl -sS --fail -X POST -H "Girder-Token: $TOKEN" \\
+  curl -sS --fail $CURL_SITE -X POST -H "Girder-Token: $TOKEN" \\
     "$API/file?parentType=item&parentId=$ITEM&name=big.bin&size=$SIZE" |
     sed -n 's/^{"_id":"\\([0-9a-f]*\\)".*/\\1/p'
 }
 # chunk OFFSET LENGTH: the chunk's bytes on stdin, sent with a Content-Length (not chunked).
 chunk() {
-  curl -sS --fail -o /dev/null -w '%{time_total}\\n' -X POST -T - -H 'Transfer-Encoding:' -H 'Expect:' \\
+  curl -sS --fail $CURL_SITE -o /dev/null -w '%{time_total}\\n' -X POST -T - -H 'Transfer-Encoding:' -H 'Expect:' \\
     -H "Content-Length: $2" -H "Girder-Token: $TOKEN" "$API/file/chunk?offset=$1&uploadId=$upload"
 }
 upload=$(init)
@@ -97,9 +98,12 @@ upload=$(init)
 main(async () => {
   const { bytes, rounds } = settings();
   const mib = bytes / MiB;
-  heading(`girder-upload: ${fmt(mib, 0)} MiB, ${rounds} rounds, medians`);
+  const site = await benchSite();
+  heading(`girder-upload (${site.name}): ${fmt(mib, 0)} MiB, ${rounds} rounds, medians`);
   await noiseCheck();
-  const server = await startGirderServer();
+  const server = await startGirderServer(0, site);
+  // The raw shells' curl trusts the same CA (a path without spaces).
+  process.env.CURL_SITE = site.caFile ? `--cacert ${site.caFile}` : '';
   const { info, client } = server;
 
   // The bytes every variant uploads, as host slices of one chunk each, for the raw upload and cmp.
@@ -197,7 +201,7 @@ done
     if (key === 'curl') {
       const script = `${INIT}args=()
 while [ $# -gt 0 ]; do args+=(-o /dev/null -T "$1" "$API/file/chunk?offset=$2&uploadId=$upload"); shift 2; done
-curl -sS --fail --fail-early -X POST -H 'Expect:' -H "Girder-Token: $TOKEN" -w '%{time_total}\\n' "\${args[@]}"
+curl -sS --fail --fail-early $CURL_SITE -X POST -H 'Expect:' -H "Girder-Token: $TOKEN" -w '%{time_total}\\n' "\${args[@]}"
 `;
       const m = await measure(async () => {
         await runQuiet('bash', ['-c', script, 'bash', ...slices.flatMap((s) => [s.path, String(s.offset)])], {
@@ -311,7 +315,9 @@ function summarize(
   server: GirderServer,
 ): void {
   compare(
-    'girder-upload',
+    process.env.LONGSHORE_BENCH_GIRDER_SITE && process.env.LONGSHORE_BENCH_GIRDER_SITE !== 'plain'
+      ? `girder-upload (${process.env.LONGSHORE_BENCH_GIRDER_SITE})`
+      : 'girder-upload',
     result,
     bytes,
     [

@@ -25,6 +25,9 @@ export interface StoreRequest {
   key: string;
   headers: http.IncomingHttpHeaders;
   status: number;
+  /** Arrival and end of the answer, ms since the epoch (fractional); finishedAt undefined before. */
+  at: number;
+  finishedAt?: number | undefined;
 }
 
 export class ObjectStore {
@@ -109,9 +112,16 @@ export class ObjectStore {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://store.invalid');
     const key = /^\/bucket\/([^/]+)/.exec(url.pathname)?.[1] ?? '';
-    const record: StoreRequest = { method: req.method ?? 'GET', key, headers: { ...req.headers }, status: 0 };
+    const record: StoreRequest = {
+      method: req.method ?? 'GET',
+      key,
+      headers: { ...req.headers },
+      status: 0,
+      at: performance.timeOrigin + performance.now(),
+    };
     this.requests.push(record);
     res.once('finish', () => (record.status = res.statusCode));
+    res.once('close', () => (record.finishedAt = performance.timeOrigin + performance.now()));
     const expires = Number(url.searchParams.get('X-Amz-Expires'));
     const given = Buffer.from(url.searchParams.get('X-Amz-Signature') ?? '', 'hex');
     const wanted = Buffer.from(this.#sign(key, expires), 'hex');
