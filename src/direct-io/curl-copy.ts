@@ -1,7 +1,6 @@
 import { StreamError } from '../core/errors.js';
 import { runCopier } from './copier-child.js';
 import { directIoAllowed } from './direct-io-setting.js';
-import { curlQuote as quote } from './curl-config.js';
 import { findProgram } from './find-program.js';
 
 export interface CurlCopyRequest {
@@ -104,4 +103,10 @@ export async function curlToFd(request: CurlCopyRequest): Promise<CurlCopyResult
     redirectUrl: report[3] || undefined,
     error: exit.code === 0 ? undefined : lines.slice(0, -1).join(' ').trim() || undefined,
   };
+}
+
+/** A value in curl's config syntax: double-quoted, with backslash escapes. */
+function quote(value: string): string {
+  if (/[\r\n]/.test(value)) throw new TypeError('A curl setting holds a line break');
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

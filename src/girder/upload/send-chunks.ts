@@ -4,7 +4,6 @@ import { logTransfer, transferClock } from '../../direct-io/transfer-log.js';
 import { GirderTransferError } from '../errors.js';
 import type { GirderClient } from '../girder-client.js';
 import { sendBody, withRetries } from './send-body.js';
-import { canSendByCurl, sendChunkByCurl } from './curl-chunk.js';
 import { FileChunkSender, canSendFile } from './send-file-chunk.js';
 import type { UploadBody } from './upload-body.js';
 import { parseUploadAnswer, type GirderFileDoc, type GirderUpload } from './upload-documents.js';
@@ -35,12 +34,11 @@ export async function sendChunks(
   const { hostPath } = body;
   const bySendfile = hostPath !== undefined && (await canSendFile(client));
   const sender = bySendfile ? new FileChunkSender(client, hostPath) : undefined;
-  const byCurl = hostPath !== undefined && !bySendfile && (await canSendByCurl(client));
   const startedAt = transferClock();
   try {
     const file = await sendEach();
     logTransfer(options.logger, `${body.describe()} to Girder`, {
-      path: sender ? 'sendfile' : byCurl ? 'curl' : 'node',
+      path: sender ? 'sendfile' : 'node',
       bytes: upload.size - upload.received,
       startedAt,
     });
@@ -59,18 +57,15 @@ export async function sendChunks(
           const end = Math.min(offset + client.chunkSize, upload.size);
           const query = { offset, uploadId: upload._id };
           const length = end - offset;
-          const chunk = { query, start: offset, length, signal, action };
           const data = sender
-            ? await sender.send<unknown>(chunk)
-            : byCurl
-              ? await sendChunkByCurl<unknown>(client, hostPath, chunk)
-              : await sendBody<unknown>(client, 'POST', 'file/chunk', {
-                  query,
-                  body: body.open(offset, end),
-                  length,
-                  signal,
-                  action,
-                });
+            ? await sender.send<unknown>({ query, start: offset, length, signal, action })
+            : await sendBody<unknown>(client, 'POST', 'file/chunk', {
+                query,
+                body: body.open(offset, end),
+                length,
+                signal,
+                action,
+              });
           return { end, answer: parseUploadAnswer(data, { method: 'POST', path: 'file/chunk', action }) };
         },
         async () => {

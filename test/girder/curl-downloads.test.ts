@@ -1,8 +1,7 @@
-// Girder over HTTPS by curl. Downloads into a FIFO: a curl child writes the body straight into the pipe,
+// GirderFileIdToStream into a FIFO over HTTPS: a curl child writes the body straight into the pipe,
 // with the token on its stdin (never in argv), and every judgement left to longshore: redirects
 // (the token stays with Girder), resumption with Range after a drop or a stall, an error answer
-// or an expired signature asked again through Node's client. Nothing is left behind. Uploads of
-// host files: each chunk sent by curl reading a dd child, with Content-Length and no chunking.
+// or an expired signature asked again through Node's client. Nothing is left behind.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDirectly } from '../../src/direct-io/direct-copy.js';
 import { openFileDownload } from '../../src/girder/download/file-download.js';
-import { uploadFileToItem } from '../../src/girder/upload/upload-file-to-item.js';
 import { StreamError } from '../../src/core/errors.js';
 import { GirderHttpError } from '../../src/girder/errors.js';
 import { GirderClient } from '../../src/girder/girder-client.js';
@@ -167,82 +165,5 @@ describe('GirderFileIdToStream into a FIFO over HTTPS, by curl', () => {
     expect(stdout).toBe('1000');
     expect(liveChildren()).toEqual([]);
     await expectFdsBackTo(fdsBefore);
-  });
-});
-
-describe('uploads of host files over HTTPS, by curl', () => {
-  /** Every child command name seen while `body` runs, and every argv. */
-  async function watchingChildren<T>(
-    body: () => Promise<T>,
-  ): Promise<{ value: T; names: Set<string>; argv: string[] }> {
-    const names = new Set<string>();
-    const argv: string[] = [];
-    const timer = setInterval(() => {
-      for (const child of liveChildProcesses()) {
-        names.add(child.comm);
-        argv.push(child.args.join(' '));
-      }
-    }, 2);
-    try {
-      return { value: await body(), names, argv };
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
-  async function hostFile(size: number): Promise<{ file: string; bytes: Buffer }> {
-    const file = path.join(dir, `upload-${count++}.bin`);
-    const bytes = Buffer.alloc(size, count);
-    for (let i = 0; i < size; i += 4099) bytes[i] = i % 251;
-    await fs.promises.writeFile(file, bytes);
-    return { file, bytes };
-  }
-
-  const uploader = () =>
-    new GirderClient({
-      apiUrl: girder.server.apiUrl,
-      token: girder.token,
-      ca,
-      retryDelayMs: 20,
-      chunkSize: 5 * MiB,
-    });
-
-  it('sends each chunk by curl from a dd child, byte for byte, the token never in argv', async () => {
-    const { file, bytes } = await hostFile(12 * MiB + 3);
-    const { item } = girder.item(`up-${count++}`);
-    const {
-      value: uploaded,
-      names,
-      argv,
-    } = await watchingChildren(() => uploadFileToItem(uploader(), item._id, file));
-    expect(names).toContain('curl');
-    expect(names).toContain('dd');
-    for (const line of argv) expect(line).not.toContain(girder.token);
-    expect(Buffer.compare(await girder.server.fileContents(uploaded.fileId), bytes)).toBe(0);
-    const chunks = girder.server.requests.filter((r) => r.path === '/file/chunk');
-    expect(chunks.map((r) => r.headers['content-length'])).toEqual([
-      String(5 * MiB),
-      String(5 * MiB),
-      String(2 * MiB + 3),
-    ]);
-    expect(chunks.every((r) => r.headers['transfer-encoding'] === undefined)).toBe(true);
-    expect(liveChildren()).toEqual([]);
-  });
-
-  it("resends a chunk Girder failed from Girder's offset, and fails in Girder's words when it refuses", async () => {
-    const { file, bytes } = await hostFile(7 * MiB);
-    const { item } = girder.item(`retry-${count++}`);
-    girder.server.faults.failNext({ method: 'POST', path: /^\/file\/chunk$/ }, 503, 1);
-    const uploaded = await uploadFileToItem(uploader(), item._id, file);
-    expect(Buffer.compare(await girder.server.fileContents(uploaded.fileId), bytes)).toBe(0);
-
-    const { item: other } = girder.item(`refused-${count++}`);
-    girder.server.faults.failNext({ method: 'POST', path: /^\/file\/chunk$/ }, 403, 1);
-    const error = (await uploadFileToItem(uploader(), other._id, file).catch(
-      (e: unknown) => e,
-    )) as GirderHttpError;
-    expect(error).toBeInstanceOf(GirderHttpError);
-    expect(error).toMatchObject({ status: 403, girderMessage: 'Access denied.' });
-    expect(error.message).not.toContain(girder.token);
   });
 });
