@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDirectly } from '../../src/direct-io/direct-copy.js';
 import { openFileDownload } from '../../src/girder/download/file-download.js';
 import { StreamError } from '../../src/core/errors.js';
-import { GirderHttpError } from '../../src/girder/errors.js';
+import { GirderHttpError, GirderTransferError } from '../../src/girder/errors.js';
 import { GirderClient } from '../../src/girder/girder-client.js';
 import { openFifoWriter } from '../../src/streams/fifo-writer.js';
 import { makeFifo } from '../../src/streams/make-fifo.js';
@@ -154,6 +154,18 @@ describe('GirderFileIdToStream into a FIFO over HTTPS, by curl', () => {
     expect(error.cause).toMatchObject({ status: 403, girderMessage: 'Access denied.' });
     expect(error.message).toContain(file._id);
     expect(error.message).not.toContain(girder.token);
+    expect(liveChildren()).toEqual([]);
+  });
+
+  it('hands an answer it cannot take as bytes (a redirect without a Location) to Node, which names it', async () => {
+    const { file } = await newFile(MiB);
+    girder.server.faults.redirectDownload(file._id, undefined, 302, 2);
+    const error = (await download(file, 'cat "$1" > /dev/null').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(StreamError);
+    expect(error.cause).toBeInstanceOf(GirderTransferError);
+    expect(error.message).toMatch(
+      new RegExp(`download file ${file._id}.*a redirect came without a Location`),
+    );
     expect(liveChildren()).toEqual([]);
   });
 

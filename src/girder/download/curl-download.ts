@@ -50,6 +50,8 @@ export async function curlDownload(
     }
     hops = 0;
     if (got.exitCode !== 0 && !DROPPED.has(got.exitCode)) break;
+    // Any other answer (a 3xx without a Location) is Node's to judge: it names what went wrong.
+    if (got.exitCode === 0 && got.status !== 200 && got.status !== 206) break;
     // Only a body's bytes reached the pipe (200, or 206 to a resumption).
     if (got.status === 200 || got.status === 206) resumption.add(got.bytes);
     const dropped = got.exitCode === 0 ? undefined : new Error(got.error ?? `curl exit ${got.exitCode}`);
